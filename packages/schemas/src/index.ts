@@ -1,0 +1,66 @@
+/**
+ * @rims/schemas: the single source of truth for RIMS item-commitment events.
+ *
+ * @example Consumer
+ * import { decodePubSubMessage } from '@rims/schemas';
+ * const event = decodePubSubMessage(message); // typed by event.type
+ *
+ * @example Producer
+ * import { buildCloudEvent, toPubSubMessage } from '@rims/schemas';
+ * await topic.publishMessage(toPubSubMessage(buildCloudEvent(fields)));
+ */
+export {
+  RimsError,
+  EventValidationError,
+  UnknownEventTypeError,
+  EventDecodeError,
+  formatIssues,
+  type ValidationIssue,
+} from './errors.js';
+export {
+  eventCatalog,
+  RIMS_EVENT_TYPES,
+  isRimsEventType,
+  statusOf,
+  type RimsEventType,
+  type ItemStatus,
+  type EventData,
+  type ItemCommittedV1,
+  type ItemReleasedV1,
+  type ItemFulfilledV1,
+  type ItemCancelledV1,
+} from './event-types.js';
+export {
+  CLOUDEVENTS_SPECVERSION,
+  DATA_CONTENT_TYPE,
+  STRUCTURED_CONTENT_TYPE,
+  cloudEventSchema,
+  envelopeSchemaFor,
+  parseCloudEvent,
+  validateEventInput,
+  buildCloudEvent,
+  type RimsCloudEvent,
+  type EventInput,
+  type CloudEventFields,
+} from './envelope.js';
+export {
+  COPIED_ATTRIBUTES,
+  toPubSubMessage,
+  decodePubSubMessage,
+  safeDecodePubSubMessage,
+  type PubSubMessageLike,
+  type OutgoingPubSubMessage,
+  type DecodeResult,
+} from './pubsub-message.js';
+export { eventJsonSchema } from './json-schema.js';
+export {
+  rawItemEventsColumns,
+  rawDataFields,
+  bigQueryTypeOf,
+  SUBSCRIPTION_METADATA_COLUMNS,
+  type BigQueryColumn,
+  type BigQueryType,
+} from './bigquery-columns.js';
+export { generatedArtifacts } from './generated-artifacts.js';
+export { ConfigError, parseConfig, parseDuration, durationSchema, settingFlag } from './config.js';
+export { within } from './within.js';

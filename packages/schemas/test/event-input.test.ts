@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { RIMS_EVENT_TYPES, statusOf, validateEventInput } from '../src/index.js';
+
+const committed = {
+  type: 'rims.item.committed.v1',
+  subject: 'item-1',
+  data: { item_id: 'item-1', order_id: 'o-1', sku: 'SKU', quantity: 1, location_id: 'loc' },
+};
+
+describe('validateEventInput', () => {
+  it('accepts a valid event of every type', () => {
+    const data = {
+      'rims.item.committed.v1': committed.data,
+      'rims.item.released.v1': { item_id: 'item-1', order_id: 'o-1', reason: 'timeout' },
+      'rims.item.fulfilled.v1': { item_id: 'item-1', order_id: 'o-1' },
+      'rims.item.cancelled.v1': { item_id: 'item-1', order_id: 'o-1', reason: 'customer' },
+    };
+    for (const type of RIMS_EVENT_TYPES) {
+      expect(validateEventInput({ type, subject: 'item-1', data: data[type] })).toEqual([]);
+    }
+    expect(
+      validateEventInput({ ...committed, time: '2026-01-01T00:00:00+02:00' }),
+      'an RFC 3339 time with offset',
+    ).toEqual([]);
+  });
+
+  it('names the field and the rule for each problem', () => {
+    const issues = validateEventInput({ ...committed, data: { ...committed.data, quantity: 0, sku: '' } });
+    expect(issues.map((issue) => issue.path).sort()).toEqual(['data.quantity', 'data.sku']);
+    expect(issues.find((issue) => issue.path === 'data.quantity')?.message).toBe(
+      'quantity must be at least 1',
+    );
+  });
+
+  it('rejects a fractional quantity and a missing field', () => {
+    const { location_id: _, ...withoutLocation } = committed.data;
+    const issues = validateEventInput({ ...committed, data: { ...withoutLocation, quantity: 1.5 } });
+    expect(issues.map((issue) => issue.path).sort()).toEqual(['data.location_id', 'data.quantity']);
+  });
+
+  it('requires subject to equal data.item_id', () => {
+    const issues = validateEventInput({ ...committed, subject: 'item-2' });
+    expect(issues).toEqual([expect.objectContaining({ path: 'subject', code: 'subject_mismatch' })]);
+    expect(issues[0]?.message).toContain("must equal data.item_id 'item-1'");
+  });
+
+  it('rejects unknown fields, so a typo fails instead of being dropped', () => {
+    expect(validateEventInput({ ...committed, data: { ...committed.data, quantty: 2 } })).toEqual([
+      expect.objectContaining({ path: 'data', code: 'unrecognized_keys' }),
+    ]);
+    expect(validateEventInput({ ...committed, sequence: 4 })).toEqual([
+      expect.objectContaining({ path: '', code: 'unrecognized_keys' }),
+    ]);
+  });
+
+  it('lists the known types when the type is unknown', () => {
+    const [issue] = validateEventInput({ ...committed, type: 'rims.item.comitted.v1' }, '[2]');
+    expect(issue?.path).toBe('[2].type');
+    expect(issue?.message).toContain('rims.item.committed.v1, rims.item.released.v1');
+  });
+
+  it('prefixes paths with the position in a batch', () => {
+    expect(validateEventInput({ ...committed, subject: '' }, '[7]').map((issue) => issue.path)).toContain(
+      '[7].subject',
+    );
+    expect(validateEventInput('not an event', '[0]')).toEqual([expect.objectContaining({ path: '[0]' })]);
+  });
+
+  it('limits ids to what fits in a Pub/Sub ordering key', () => {
+    const long = 'x'.repeat(257);
+    const issues = validateEventInput({
+      ...committed,
+      subject: long,
+      data: { ...committed.data, item_id: long },
+    });
+    expect(issues.map((issue) => issue.path).sort()).toEqual(['data.item_id', 'subject']);
+  });
+
+  it('refuses what PostgreSQL cannot store: U+0000 in a string, a Date outside years 1 to 9999', () => {
+    const nul = 'item-\u0000';
+    expect(
+      validateEventInput({ ...committed, subject: nul, data: { ...committed.data, item_id: nul } }).map(
+        (issue) => issue.path,
+      ),
+    ).toEqual(['subject', 'data.item_id']);
+    expect(validateEventInput({ ...committed, data: { ...committed.data, sku: 'a\u0000' } })).toEqual([
+      expect.objectContaining({ path: 'data.sku', message: expect.stringContaining('U+0000') as string }),
+    ]);
+    expect(validateEventInput({ ...committed, time: new Date('+010000-01-01T00:00:00Z') })).toEqual([
+      expect.objectContaining({ path: 'time', message: 'time must not be after the year 9999' }),
+    ]);
+    expect(validateEventInput({ ...committed, time: new Date('9999-12-31T00:00:00Z') })).toEqual([]);
+  });
+});
+
+describe('statusOf', () => {
+  it('maps each type to the status in DESIGN.md', () => {
+    expect(RIMS_EVENT_TYPES.map((type) => [type, statusOf(type)])).toEqual([
+      ['rims.item.committed.v1', 'committed'],
+      ['rims.item.released.v1', 'available'],
+      ['rims.item.fulfilled.v1', 'fulfilled'],
+      ['rims.item.cancelled.v1', 'cancelled'],
+    ]);
+  });
+});
