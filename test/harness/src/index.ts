@@ -1,0 +1,34 @@
+/**
+ * The test harness: real PostgreSQL and the real Pub/Sub emulator, found or started for each run.
+ * This entry has no vitest dependency (benchmarks and the demo use it); test files use
+ * `@rims/test-harness/vitest` for per-file databases and Pub/Sub.
+ */
+export type { HarnessContext } from './context.js';
+export { HarnessError } from './errors.js';
+export { freePort } from './free-port.js';
+export { waitFor, type WaitOptions } from './wait-for.js';
+export { containerRuntimeAvailable } from './docker.js';
+export {
+  LOCAL_POSTGRES_URL,
+  resolvePostgres,
+  connectError,
+  withDatabase,
+  uniqueDatabaseName,
+  createDatabase,
+  dropDatabase,
+  droppablePool,
+  type PostgresService,
+} from './postgres.js';
+export { migrateDatabase } from './migrated-database.js';
+export {
+  EMULATOR_PROJECT_ID,
+  resolvePubSubEmulator,
+  startPubSubEmulator,
+  gcloudEmulatorAvailable,
+  type PubSubEmulator,
+  type ManagedPubSubEmulator,
+} from './pubsub-emulator.js';
+export { emulatorClientConfig } from './emulator-client-config.js';
+export { startThrowawayPostgres, type ThrowawayPostgres } from './throwaway-postgres.js';
+export { spawnNode, type NodeProcess } from './child-process.js';
+export { readDockerfile, runDeploy, type Dockerfile } from './dockerfile.js';
