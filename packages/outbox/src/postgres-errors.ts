@@ -1,0 +1,15 @@
+/**
+ * PostgreSQL error codes (SQLSTATE) this project reacts to, by name.
+ * See https://www.postgresql.org/docs/current/errcodes-appendix.html
+ */
+export const PG_ERROR = {
+  deadlockDetected: '40P01',
+  undefinedTable: '42P01',
+  insufficientPrivilege: '42501',
+} as const;
+
+/** The SQLSTATE of an error thrown by `pg`, if it has one. */
+export function pgErrorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
