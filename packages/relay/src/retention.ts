@@ -1,0 +1,25 @@
+import type { Queryable } from './queries.js';
+
+/**
+ * Deletes events published more than `retentionMs` ago, `batchSize` rows per statement, until a
+ * statement deletes fewer than a batch. Short statements keep locks and WAL bursts small, and leave
+ * room between them for the relay's own queries and for autovacuum. Pending and dead events are
+ * never deleted.
+ *
+ * @returns how many events were deleted
+ * @example await deletePublishedEvents(pool, sql.deletePublished, { retentionMs: 86_400_000, batchSize: 1000 })
+ */
+export async function deletePublishedEvents(
+  db: Queryable,
+  statement: string,
+  options: { retentionMs: number; batchSize: number; shouldStop?: () => boolean },
+): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const cutoff = new Date(Date.now() - options.retentionMs);
+    const result = await db.query(statement, [cutoff, options.batchSize]);
+    const deleted = result.rowCount ?? 0;
+    total += deleted;
+    if (deleted < options.batchSize || options.shouldStop?.() === true) return total;
+  }
+}

@@ -1,0 +1,172 @@
+import { spawnSync } from 'node:child_process';
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { useTestDatabase, useTestPubSub, waitFor } from '@rims/test-harness/vitest';
+import {
+  RELAY_BIN,
+  countEvents,
+  distinctIds,
+  enqueueRoundRobin,
+  killAfterAll,
+  relayEnv,
+  uniqueOrderedTopic,
+  outOfOrder,
+  spawnRelay,
+} from './helpers.js';
+
+const database = useTestDatabase({ label: 'relay_cli' });
+const fresh = useTestDatabase({ label: 'relay_cli_fresh', migrated: false });
+const pubsub = useTestPubSub();
+
+function run(args: string[], env: Record<string, string>) {
+  return spawnSync(process.execPath, [RELAY_BIN, ...args], {
+    env: { PATH: process.env.PATH ?? '', METADATA_SERVER_DETECTION: 'none', RELAY_HTTP_PORT: '0', ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+}
+
+describe('rims-relay', () => {
+  const relays = killAfterAll();
+
+  it('--once publishes everything pending, then exits 0', async () => {
+    const db = database.kysely<unknown>();
+    const { topic, received, close } = await uniqueOrderedTopic(pubsub, 'once');
+    const total = await enqueueRoundRobin(db, ['item-o-1', 'item-o-2', 'item-o-3'], 100);
+    const result = run(['--once', '--pubsub-topic', topic], {
+      ...relayEnv(database.url, pubsub, topic),
+      PUBSUB_TOPIC: 'overridden-by-the-flag',
+    });
+    expect(result.status, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain('"published":300');
+    expect(await countEvents(db, 'pending')).toBe(0);
+    await waitFor(() => distinctIds(received).size === total, { timeoutMs: 20_000, description: 'all 300' });
+    expect(outOfOrder(received, 100)).toEqual([]);
+    await close();
+  });
+
+  it('serves /healthz, /readyz and /metrics, and exits 0 on SIGTERM', async () => {
+    const topic = pubsub.uniqueName('http');
+    await pubsub.client().createTopic(topic);
+    const relay = spawnRelay([], relayEnv(database.url, pubsub, topic));
+    relays.push(relay);
+    const base = `http://127.0.0.1:${String(await relay.httpPort())}`;
+    const health = await fetch(`${base}/healthz`);
+    expect(health.status).toBe(200);
+    expect(((await health.json()) as { status: string }).status).toBe('ok');
+    const ready = await waitFor(
+      async () => {
+        const response = await fetch(`${base}/readyz`);
+        return response.status === 200 ? ((await response.json()) as Record<string, unknown>) : undefined;
+      },
+      { timeoutMs: 10_000, description: 'readiness' },
+    );
+    expect(ready).toMatchObject({ status: 'ok', database: 'ok', pubsub: 'ok', wakeListener: 'connected' });
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    for (const name of [
+      'rims_relay_backlog_events',
+      'rims_relay_oldest_pending_age_seconds',
+      'rims_relay_events_published_total',
+      'rims_relay_publish_duration_seconds_bucket',
+      'rims_relay_dead_events',
+      'rims_relay_publish_retries_total',
+      'rims_relay_leases_held',
+      'process_cpu_user_seconds_total',
+    ]) {
+      expect(metrics, name).toContain(name);
+    }
+    expect((await fetch(`${base}/nope`)).status).toBe(404);
+
+    // JSON logs, one object per line.
+    const lines = relay.output().trim().split('\n');
+    expect(lines.every((line) => typeof (JSON.parse(line) as { msg: string }).msg === 'string')).toBe(true);
+
+    relay.child.kill('SIGTERM');
+    expect(await relay.exited).toEqual({ code: 0, signal: null });
+    expect(relay.output()).toContain('relay stopped');
+  });
+
+  it('on SIGTERM mid-stream drains, releases its leases and exits 0 within the shutdown timeout', async () => {
+    const db = database.kysely<unknown>();
+    await sql`TRUNCATE rims_outbox.events, rims_outbox.subject_sequences`.execute(db);
+    const { topic, received, close } = await uniqueOrderedTopic(pubsub, 'sigterm');
+    const env = {
+      ...relayEnv(database.url, pubsub, topic),
+      RELAY_BATCH_SIZE: '50',
+      RELAY_SHUTDOWN_TIMEOUT: '5s',
+    };
+    const relay = spawnRelay([], env);
+    relays.push(relay);
+    await relay.httpPort();
+    const subjects = Array.from({ length: 30 }, (_, i) => `item-t-${String(i)}`);
+    const producing = enqueueRoundRobin(db, subjects, 100, 30);
+    await waitFor(() => received.length >= 300, {
+      timeoutMs: 20_000,
+      description: '300 events before SIGTERM',
+    });
+    const signalled = Date.now();
+    relay.child.kill('SIGTERM');
+    expect(await relay.exited).toEqual({ code: 0, signal: null });
+    expect(Date.now() - signalled, 'within RELAY_SHUTDOWN_TIMEOUT (5 s) and the time to close').toBeLessThan(
+      7_000,
+    );
+    expect(relay.output()).toContain('"drained":true');
+    const held = await sql<{ n: string }>`
+      SELECT count(*) AS n FROM rims_outbox.relay_leases WHERE owner IS NOT NULL`.execute(db);
+    expect(Number(held.rows[0]?.n), 'every lease released').toBe(0);
+
+    // Everything it recorded was published; the rest is still pending, and --once publishes it in order.
+    const total = await producing;
+    const recorded = (
+      await sql<{
+        id: string;
+      }>`SELECT id::text AS id FROM rims_outbox.events WHERE published_at IS NOT NULL`.execute(db)
+    ).rows.map((r) => r.id);
+    expect(recorded.length).toBeLessThan(total);
+    await waitFor(() => recorded.every((id) => distinctIds(received).has(id)), {
+      timeoutMs: 20_000,
+      description: 'every recorded event to arrive',
+    });
+    const rest = run(['--once'], env);
+    expect(rest.status, rest.stderr).toBe(0);
+    await waitFor(() => distinctIds(received).size === total, {
+      timeoutMs: 20_000,
+      description: 'all events',
+    });
+    expect(outOfOrder(received, 100)).toEqual([]);
+    await close();
+  });
+
+  it('refuses a database without the relay migration, and `migrate` fixes that', () => {
+    const env = { DATABASE_URL: fresh.url, LOG_LEVEL: 'silent' };
+    const refused = run(['--once'], env);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('RIMS_RELAY_SCHEMA');
+    expect(refused.stderr).toContain('rims-relay migrate');
+    const replay = run(['replay', '--since', '2026-03-01T09:00:00Z'], env);
+    expect(replay.status).toBe(1);
+    expect(replay.stderr).toContain('has `rims-relay migrate` run against this database?');
+
+    const migrated = run(['migrate'], env);
+    expect(migrated.status, migrated.stderr).toBe(0);
+    expect(migrated.stdout).toContain('applied migration 0002_relay_leases');
+    const again = run(['migrate'], env);
+    expect(again.stdout).not.toContain('applied migration');
+  });
+
+  it('explains bad settings and unknown commands with exit code 2', () => {
+    const bad = run([], { RELAY_BATCH_SIZE: '0' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('RELAY_BATCH_SIZE: must be at least 1');
+    const unknownFlag = run(['--bogus'], {});
+    expect(unknownFlag.status).toBe(2);
+    expect(unknownFlag.stderr).toContain('--bogus');
+    const unknownCommand = run(['publish'], {});
+    expect(unknownCommand.status).toBe(2);
+    expect(unknownCommand.stderr).toContain("unknown command 'publish'");
+    const help = run(['--help'], {});
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('--lease-ttl');
+    expect(help.stdout).toContain('RELAY_LEASE_TTL');
+  });
+});

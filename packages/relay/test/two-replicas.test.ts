@@ -1,0 +1,107 @@
+import { CloudEvent } from 'cloudevents';
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { useTestDatabase, useTestPubSub, waitFor } from '@rims/test-harness/vitest';
+import {
+  distinctIds,
+  enqueueRoundRobin,
+  killAfterAll,
+  relayEnv,
+  uniqueOrderedTopic,
+  scrapeMetric,
+  spawnRelay,
+} from './helpers.js';
+
+const database = useTestDatabase({ label: 'relay_two_replicas' });
+const pubsub = useTestPubSub();
+
+const SUBJECTS = 200;
+const PER_SUBJECT = 50;
+
+describe('two relay processes', () => {
+  const relays = killAfterAll();
+
+  it('publish 10,000 events over 200 subjects, sharing the work, each subject strictly in order', async () => {
+    const db = database.kysely<unknown>();
+    const { topic, received, close } = await uniqueOrderedTopic(pubsub, 'two');
+    const env = {
+      ...relayEnv(database.url, pubsub, topic),
+      RELAY_HEARTBEAT_INTERVAL: '300ms',
+      RELAY_LEASE_TTL: '5s',
+      RELAY_PUBLISH_TIMEOUT: '3s',
+    };
+    relays.push(spawnRelay([], { ...env, RELAY_REPLICA_ID: 'relay-a' }));
+    relays.push(spawnRelay([], { ...env, RELAY_REPLICA_ID: 'relay-b' }));
+    const ports = await Promise.all(relays.map((relay) => relay.httpPort()));
+
+    // The second replica takes its share from the first: 32 partitions each.
+    await waitFor(
+      async () => {
+        const owners = await sql<{ owner: string | null; n: string }>`
+          SELECT owner, count(*) AS n FROM rims_outbox.relay_leases GROUP BY owner`.execute(db);
+        const counts = Object.fromEntries(owners.rows.map((r) => [r.owner ?? 'free', Number(r.n)]));
+        return counts['relay-a'] === 32 && counts['relay-b'] === 32;
+      },
+      { timeoutMs: 20_000, description: 'the leases to be split 32/32' },
+    );
+
+    const total = await enqueueRoundRobin(
+      db,
+      Array.from({ length: SUBJECTS }, (_, i) => `item-${String(i).padStart(3, '0')}`),
+      PER_SUBJECT,
+    );
+    expect(total).toBe(SUBJECTS * PER_SUBJECT);
+
+    await waitFor(() => distinctIds(received).size >= total, {
+      timeoutMs: 90_000,
+      intervalMs: 200,
+      description: `all ${String(total)} events to arrive (relay output: ${relays.map((r) => r.output().slice(-1500)).join('\n---\n')})`,
+    });
+
+    // Per subject, every delivery (not just the first of each event) has a higher sequence than the last.
+    const lastSequence = new Map<string, number>();
+    const violations: string[] = [];
+    for (const { event } of received) {
+      const sequence = Number(event.sequence);
+      const last = lastSequence.get(event.subject) ?? 0;
+      if (sequence <= last) violations.push(`${event.subject}: ${String(sequence)} after ${String(last)}`);
+      lastSequence.set(event.subject, sequence);
+    }
+    expect(violations).toEqual([]);
+    expect(lastSequence.size).toBe(SUBJECTS);
+    expect([...lastSequence.values()].every((s) => s === PER_SUBJECT)).toBe(true);
+
+    // Every envelope is a valid CloudEvent per the cloudevents SDK (strict validation).
+    for (const { message } of received) {
+      const cloudEvent = new CloudEvent(JSON.parse(message.data.toString()) as Record<string, unknown>, true);
+      expect(cloudEvent.validate()).toBe(true);
+    }
+
+    // Both replicas published a share.
+    const published = await Promise.all(
+      ports.map((port) => scrapeMetric(port, 'rims_relay_events_published_total')),
+    );
+    expect(published[0]).toBeGreaterThan(0);
+    expect(published[1]).toBeGreaterThan(0);
+    expect((published[0] ?? 0) + (published[1] ?? 0)).toBe(total);
+
+    // SIGTERM: both drain, release their leases, deregister and exit 0.
+    for (const relay of relays) relay.child.kill('SIGTERM');
+    const exits = await Promise.all(relays.map((relay) => relay.exited));
+    expect(exits).toEqual([
+      { code: 0, signal: null },
+      { code: 0, signal: null },
+    ]);
+    const held = await sql<{ n: string }>`
+      SELECT count(*) AS n FROM rims_outbox.relay_leases WHERE owner IS NOT NULL`.execute(db);
+    expect(Number(held.rows[0]?.n)).toBe(0);
+    const replicas = await sql<{ n: string }>`SELECT count(*) AS n FROM rims_outbox.relay_replicas`.execute(
+      db,
+    );
+    expect(Number(replicas.rows[0]?.n)).toBe(0);
+    const pending = await sql<{ n: string }>`
+      SELECT count(*) AS n FROM rims_outbox.events WHERE published_at IS NULL`.execute(db);
+    expect(Number(pending.rows[0]?.n)).toBe(0);
+    await close();
+  });
+});
