@@ -1,0 +1,253 @@
+import { resolveDatasets, type Datasets } from './datasets.js';
+import { MergerConfigError } from './errors.js';
+import { DEFAULT_LOOKBACK_MS, readWatermark } from './merge.js';
+import { intParam, paramsFor, timestampParam } from './params.js';
+import { renderStatement } from './statements.js';
+import type { QueryParam, Warehouse } from './warehouse/warehouse.js';
+
+/** Seven days of raw publish time: what `audit` looks at unless told otherwise. */
+export const DEFAULT_AUDIT_SPAN_MS = 7 * 86_400_000;
+
+/** Options of {@link runAudit}. */
+export interface AuditOptions {
+  readonly datasets?: Partial<Datasets>;
+  /** Audit raw rows published from ... (default: `to` minus 7 days) */
+  readonly from?: Date;
+  /** ... to (exclusive; default now). */
+  readonly to?: Date;
+  /** The lookback the scheduled runs use; decides which missing events the next run still picks up. */
+  readonly lookbackMs?: number;
+  /**
+   * Most rows listed per finding; default 100. Counts and the repair window cover every event,
+   * listed or not.
+   */
+  readonly limit?: number;
+  readonly now?: Date;
+}
+
+/**
+ * An item whose highest sequences disagree across Raw, Core and State, or whose Core has gaps,
+ * even counting its pending events (those the next incremental run merges) as merged.
+ */
+export interface SubjectFinding {
+  readonly subject: string;
+  readonly rawMaxSequence: number;
+  readonly coreMaxSequence: number | null;
+  readonly coreSequences: number | null;
+  /** Highest sequence in Core or among the item's pending events. */
+  readonly knownMaxSequence: number | null;
+  /** Distinct sequences in Core or among the item's pending events. */
+  readonly knownSequences: number | null;
+  readonly stateVersion: number | null;
+  readonly problems: readonly string[];
+}
+
+/** A missing range of sequences of an item in Core. */
+export interface SequenceGap {
+  readonly subject: string;
+  readonly missingFrom: number;
+  readonly missingTo: number;
+}
+
+/** A valid raw event that is not in Core. */
+export interface MissingEvent {
+  readonly id: string;
+  readonly subject: string;
+  readonly sequence: number;
+  readonly publishTime: Date;
+}
+
+/** What {@link runAudit} found. `clean` is true when it found nothing to fix. */
+export interface AuditReport {
+  readonly from: Date;
+  readonly to: Date;
+  readonly watermark: Date | undefined;
+  /** Where the next incremental run's window starts: missing events older than this need a repair. */
+  readonly nextWindowFrom: Date | undefined;
+  readonly subjects: readonly SubjectFinding[];
+  readonly gaps: readonly SequenceGap[];
+  /**
+   * Not merged yet, but inside the next run's window: the next run picks them up. Information, not
+   * a finding: under live traffic there always are some. Their items are not findings either.
+   */
+  readonly pending: readonly MissingEvent[];
+  /** How many pending events there are; `pending` lists at most `limit` of them. */
+  readonly pendingCount: number;
+  /**
+   * Arrived behind the lookback window: only a repair (`run --from --to`) merges them. At most
+   * `limit` of them, oldest first.
+   */
+  readonly behindLookback: readonly MissingEvent[];
+  /** How many events are behind the lookback; when more than `behindLookback.length`, the list is cut. */
+  readonly behindLookbackCount: number;
+  /** The most rows listed per finding. */
+  readonly limit: number;
+  readonly rejected: readonly { reason: string; messages: number; firstPublishTime: Date }[];
+  /**
+   * The repair that merges every event behind the lookback, listed or not (the window comes from
+   * all of them), when there are any.
+   */
+  readonly repair: { readonly from: Date; readonly to: Date; readonly command: string } | undefined;
+  /** No subject finding, no gap and nothing behind the lookback (pending events do not count). */
+  readonly clean: boolean;
+}
+
+const num = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+
+/**
+ * Compares Raw, Core and State for the items with raw events in [from, to): the highest sequence
+ * in each, sequence gaps in Core, and valid raw events missing from Core, split into those the next
+ * incremental run still picks up (pending: information, so a daily audit under live traffic is
+ * clean) and those that arrived behind the lookback window (findings, with the `run --from --to`
+ * that repairs them). Rejected rows are listed by reason for information.
+ *
+ * @example
+ * const report = await runAudit(warehouse, { lookbackMs: parseDuration('2d') });
+ * if (!report.clean) console.log(report.repair?.command);
+ */
+export async function runAudit(warehouse: Warehouse, options: AuditOptions = {}): Promise<AuditReport> {
+  const datasets = resolveDatasets(options.datasets);
+  const now = options.now ?? new Date();
+  const to = options.to ?? now;
+  const from = options.from ?? new Date(to.getTime() - DEFAULT_AUDIT_SPAN_MS);
+  if (from.getTime() >= to.getTime())
+    throw new MergerConfigError(
+      `audit window [${from.toISOString()}, ${to.toISOString()}) is empty; --from must be before --to`,
+    );
+  const lookbackMs = options.lookbackMs ?? DEFAULT_LOOKBACK_MS;
+  const limit = options.limit ?? 100;
+  const watermark = await readWatermark(warehouse, datasets);
+  const nextWindowFrom = watermark ? new Date(watermark.getTime() - lookbackMs) : undefined;
+  const values = {
+    audit_from: timestampParam(from),
+    audit_to: timestampParam(to),
+    // Before the first run, the next one merges all of raw: everything missing is pending.
+    pending_from: timestampParam(nextWindowFrom ?? new Date(0)),
+    limit: intParam(limit),
+    // merge/010_window.sql reads the audit window as a merge window.
+    window_from: timestampParam(from),
+    window_to: timestampParam(to),
+  };
+  const read = async (path: string, more: Readonly<Record<string, QueryParam>> = {}) => {
+    const sql = renderStatement(warehouse.dialect, path, datasets);
+    const { rows } = await warehouse.query(sql, {
+      params: paramsFor(sql, warehouse.dialect, { ...values, ...more }, path),
+      labels: { component: 'audit', step: path.replace(/\.sql$/, '').replace('/', '-') },
+      statement: path,
+    });
+    return rows;
+  };
+
+  const subjects = (await read('audit/subjects.sql'))
+    .map((row): SubjectFinding => {
+      const finding = {
+        subject: String(row.subject),
+        rawMaxSequence: Number(row.raw_max_sequence),
+        coreMaxSequence: num(row.core_max_sequence),
+        coreSequences: num(row.core_sequences),
+        knownMaxSequence: num(row.known_max_sequence),
+        knownSequences: num(row.known_sequences),
+        stateVersion: num(row.state_version),
+      };
+      return { ...finding, problems: subjectProblems(finding) };
+    })
+    .filter((finding) => finding.problems.length > 0);
+
+  const gaps = (await read('audit/gaps.sql')).map((row): SequenceGap => ({
+    subject: String(row.subject),
+    missingFrom: Number(row.missing_from),
+    missingTo: Number(row.missing_to),
+  }));
+
+  // Core is partitioned by event time, and every copy of an event carries the event's time (the
+  // merge's own assumption, merge/020): a Core row of a raw row of the window has an event time
+  // inside the window's range. Bounding the lookup by that range, computed by the merge's own
+  // statement, makes its cost follow the window rather than all of Core's history.
+  const [window = {}] = await read('merge/010_window.sql');
+  // Dates carry milliseconds and the warehouse microseconds: widen so no copy falls outside. Without
+  // valid rows nothing is missing and any range will do.
+  const eventTimes = {
+    min_time: timestampParam(
+      window.min_time instanceof Date ? new Date(window.min_time.getTime() - 1) : from,
+    ),
+    max_time: timestampParam(window.max_time instanceof Date ? new Date(window.max_time.getTime() + 1) : to),
+  };
+  const missing = (await read('audit/missing.sql', eventTimes)).map((row): MissingEvent => ({
+    id: String(row.id),
+    subject: String(row.subject),
+    sequence: Number(row.sequence),
+    publishTime: row.publish_time as Date,
+  }));
+  const behindLookback = missing.filter(
+    (event) => nextWindowFrom !== undefined && event.publishTime.getTime() < nextWindowFrom.getTime(),
+  );
+  const pending = missing.filter((event) => !behindLookback.includes(event));
+  // The list stops at the limit; the counts and the repair window must not, or a repair built from
+  // the list would leave the events past it behind and the next audit would find them again.
+  const [summary = {}] = await read('audit/missing_summary.sql', eventTimes);
+  const behindLookbackCount = Number(summary.behind_events ?? 0);
+  const pendingCount = Number(summary.pending_events ?? 0);
+
+  const rejected = (await read('audit/rejected.sql')).map((row) => ({
+    reason: String(row.reason),
+    messages: Number(row.messages),
+    firstPublishTime: row.first_publish_time as Date,
+  }));
+
+  let repair: AuditReport['repair'];
+  const first = summary.behind_from;
+  const last = summary.behind_to;
+  if (behindLookbackCount > 0 && first instanceof Date && last instanceof Date) {
+    // Whole minutes, `to` past the last event: the window is exclusive at the end.
+    const minute = 60_000;
+    const repairFrom = new Date(Math.floor(first.getTime() / minute) * minute);
+    const repairTo = new Date((Math.floor(last.getTime() / minute) + 1) * minute);
+    repair = {
+      from: repairFrom,
+      to: repairTo,
+      command: `rims-merger run --from ${repairFrom.toISOString()} --to ${repairTo.toISOString()}`,
+    };
+  }
+
+  return {
+    from,
+    to,
+    watermark,
+    nextWindowFrom,
+    subjects,
+    gaps,
+    pending,
+    pendingCount,
+    behindLookback,
+    behindLookbackCount,
+    limit,
+    rejected,
+    repair,
+    clean: subjects.length === 0 && gaps.length === 0 && behindLookbackCount === 0,
+  };
+}
+
+/** What disagrees for one item (mirrors the filter of audit/subjects.sql). */
+function subjectProblems(finding: Omit<SubjectFinding, 'problems'>): string[] {
+  const { rawMaxSequence, coreMaxSequence, knownMaxSequence, knownSequences, stateVersion } = finding;
+  const withPending = knownMaxSequence !== coreMaxSequence ? ' (with the events the next run merges)' : '';
+  const problems: string[] = [];
+  if (knownMaxSequence === null) problems.push('no event of the item is in Core');
+  else {
+    if (rawMaxSequence > knownMaxSequence)
+      problems.push(
+        `Raw has sequence ${String(rawMaxSequence)}, Core${withPending} only up to ${String(knownMaxSequence)}`,
+      );
+    if (knownSequences !== knownMaxSequence)
+      problems.push(
+        `Core${withPending} has ${String(knownSequences)} of sequences 1..${String(knownMaxSequence)}`,
+      );
+  }
+  // State is written with Core, by the same run: compared with Core alone, pending events aside.
+  if (coreMaxSequence !== null) {
+    if (stateVersion === null) problems.push('the item has no state row');
+    else if (stateVersion !== coreMaxSequence)
+      problems.push(`State is at version ${String(stateVersion)}, Core at ${String(coreMaxSequence)}`);
+  }
+  return problems;
+}

@@ -1,0 +1,2 @@
+/** The warehouse SQL dialects: BigQuery in production, DuckDB locally. */
+export type Dialect = 'bigquery' | 'duckdb';

@@ -1,0 +1,88 @@
+/**
+ * @rims/merger: lands RIMS events from Pub/Sub and merges them, incrementally, into item-commitment
+ * state on BigQuery (production) or a DuckDB file (locally).
+ *
+ * @example
+ * import { openWarehouse, provisionWarehouse, createLander, runMerge, runAudit } from '@rims/merger';
+ * const warehouse = await openWarehouse('duckdb:///tmp/rims/warehouse.duckdb');
+ * await provisionWarehouse(warehouse);
+ * await createLander({ warehouse, pubsub }).drain();
+ * await runMerge(warehouse);
+ * const audit = await runAudit(warehouse); // audit.clean
+ */
+export { openWarehouse } from './warehouse/open.js';
+export { openDuckDbWarehouse } from './warehouse/duckdb.js';
+export { openBigQueryWarehouse, type BigQueryWarehouseOptions } from './warehouse/bigquery.js';
+export { parseWarehouseUrl, defaultWarehouseUrl, type WarehouseLocation } from './warehouse/url.js';
+export type { Warehouse, QueryOptions, QueryParam, QueryResult, ParamType } from './warehouse/warehouse.js';
+export { DEFAULT_DATASETS, resolveDatasets, type Datasets } from './datasets.js';
+export type { Dialect } from './dialect.js';
+export {
+  DEFAULT_RAW_TABLE,
+  STATEMENT_FOLDERS,
+  renderStatement,
+  renderFolder,
+  type RawTableOptions,
+  type RawPartition,
+  type RenderedStatement,
+} from './statements.js';
+export {
+  provisionWarehouse,
+  provisionPubSub,
+  rawSubscriptionRequest,
+  type ProvisionStep,
+  type WarehouseProvisionOptions,
+  type PubSubProvisionOptions,
+  type RawSubscriptionKind,
+} from './provision.js';
+export { toRawRow, type LandedMessage, type RawRow, type RawRowResult } from './raw-row.js';
+export { missingColumns, withColumns, type ExistingColumn, type MissingColumn } from './raw-schema.js';
+export { createLander, type Lander, type LanderOptions, type LandReport } from './lander.js';
+export {
+  runMerge,
+  readWatermark,
+  chunkWindow,
+  DEFAULT_LOOKBACK_MS,
+  DEFAULT_LEASE_TTL_MS,
+  MIN_LEASE_TTL_MS,
+  DEFAULT_CHUNK_MS,
+  type MergeOptions,
+  type MergeReport,
+  type MergeChunkReport,
+} from './merge.js';
+export { MergeLease, newHolderId, type LeaseState } from './lease.js';
+export {
+  runAudit,
+  DEFAULT_AUDIT_SPAN_MS,
+  type AuditOptions,
+  type AuditReport,
+  type SubjectFinding,
+  type SequenceGap,
+  type MissingEvent,
+} from './audit.js';
+export { createScheduler, type Scheduler, type SchedulerOptions } from './schedule.js';
+export { derivedSqlFiles } from './derived-sql.js';
+export {
+  NOOP_METER,
+  NOOP_TRACER,
+  type MeterLike,
+  type TracerLike,
+  type SpanLike,
+  type MetricAttributes,
+} from './telemetry.js';
+export type { MergerLogger } from './logger.js';
+export {
+  mergerConfigSchema,
+  loadMergerConfig,
+  MERGER_SETTINGS,
+  flagOf as mergerFlagOf,
+  type MergerConfig,
+} from './config.js';
+export {
+  MergerConfigError,
+  WarehouseError,
+  WarehouseLockedError,
+  MergeLeaseError,
+  MergeStoppedError,
+  UndeliverableMessagesError,
+} from './errors.js';

@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Datasets } from './datasets.js';
+import { MergeLeaseError } from './errors.js';
+import { intParam, paramsFor, stringParam } from './params.js';
+import { renderStatement } from './statements.js';
+import type { Warehouse } from './warehouse/warehouse.js';
+
+/** Who holds the merge lease. */
+export interface LeaseState {
+  readonly holder: string;
+  readonly expiresAt: Date;
+  readonly active: boolean;
+}
+
+/** A holder id unique to this process and call: `host-pid-random`, usable as a BigQuery label value. */
+export function newHolderId(): string {
+  const host = hostname()
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .slice(0, 30);
+  return `${host}-${String(process.pid)}-${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * The merge lease on a warehouse: a row in `rims_core.merge_lease` taken with a conditional UPDATE.
+ * Works the same on BigQuery (which serialises concurrent updates of a table) and DuckDB
+ * (optimistic transactions). Every MERGE also checks, in its source, that the lease is still held.
+ */
+export class MergeLease {
+  constructor(
+    private readonly warehouse: Warehouse,
+    private readonly datasets: Datasets,
+    readonly holder: string,
+    private readonly ttlMs: number,
+    private readonly labels: Readonly<Record<string, string>> = {},
+  ) {}
+
+  private async run(path: string, extra: Record<string, ReturnType<typeof intParam>> = {}) {
+    const sql = renderStatement(this.warehouse.dialect, path, this.datasets);
+    const params = paramsFor(
+      sql,
+      this.warehouse.dialect,
+      { holder: stringParam(this.holder), ttl_seconds: intParam(Math.ceil(this.ttlMs / 1000)), ...extra },
+      path,
+    );
+    return this.warehouse.query(sql, { params, statement: path, labels: { ...this.labels, step: 'lease' } });
+  }
+
+  /** Takes the lease (or re-takes our own). Returns false when another holder has it. */
+  async tryAcquire(): Promise<boolean> {
+    try {
+      const result = await this.run('lease/acquire.sql');
+      return result.affectedRows > 0;
+    } catch (error) {
+      // Two takers at the same moment: the warehouse aborts one of the conflicting updates.
+      if (/conflict|serializ|concurrent/i.test((error as Error).message)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Renews the lease before each step of a run, and after its last MERGE. Extends it only while it
+   * is still ours and unexpired (`lease/renew.sql`): re-taking an expired lease, as
+   * {@link tryAcquire} would, hides a lapse during which the fenced MERGEs applied nothing.
+   *
+   * @throws {MergeLeaseError} when the lease lapsed, or expired and another run took it
+   */
+  async renew(): Promise<void> {
+    const result = await this.run('lease/renew.sql');
+    if (result.affectedRows > 0) return;
+    const state = await this.read();
+    const lostTo = state && state.holder !== this.holder ? state.holder : undefined;
+    throw new MergeLeaseError(
+      lostTo
+        ? `this run (${this.holder}) lost the merge lease to ${lostTo}; the MERGEs since its last renewal may have applied nothing (they are fenced) and nothing more is applied. Raise the lease TTL (--lease-ttl) if runs take longer than it`
+        : `the merge lease of this run (${this.holder}) expired before it was renewed, so the MERGEs since the last renewal may have applied nothing; the run is recorded as failed. Raise the lease TTL (--lease-ttl) above the longest step of a run`,
+    );
+  }
+
+  /** Gives the lease back, if still held. */
+  async release(): Promise<void> {
+    await this.run('lease/release.sql');
+  }
+
+  /** Who holds the lease now. */
+  async read(): Promise<LeaseState | undefined> {
+    const { rows } = await this.run('lease/read.sql');
+    const row = rows[0];
+    if (!row) return undefined;
+    return { holder: String(row.holder), expiresAt: row.expires_at as Date, active: Boolean(row.active) };
+  }
+}

@@ -1,0 +1,423 @@
+import { randomUUID } from 'node:crypto';
+import { resolveDatasets, type Datasets } from './datasets.js';
+import { MergeStoppedError, MergerConfigError, WarehouseError } from './errors.js';
+import { MergeLease, newHolderId } from './lease.js';
+import { silentLogger, type MergerLogger } from './logger.js';
+import { intParam, paramsFor, stringParam, timestampParam } from './params.js';
+import { renderStatement } from './statements.js';
+import { NOOP_METER, NOOP_TRACER, inSpan, type MeterLike, type TracerLike } from './telemetry.js';
+import type { QueryParam, QueryResult, Warehouse } from './warehouse/warehouse.js';
+
+/** Two days: how far behind the watermark each incremental run looks for late rows by default. */
+export const DEFAULT_LOOKBACK_MS = 2 * 86_400_000;
+/** A run holds the merge lease this long unless renewed (each step renews it). */
+export const DEFAULT_LEASE_TTL_MS = 15 * 60_000;
+/**
+ * The shortest lease a run accepts: one minute. A shorter lease can lapse inside a single MERGE,
+ * and then every fenced MERGE of the run applies nothing.
+ */
+export const MIN_LEASE_TTL_MS = 60_000;
+/** Repair runs (`--from/--to`) proceed one day of raw publish time at a time. */
+export const DEFAULT_CHUNK_MS = 86_400_000;
+
+const EPOCH = new Date(0);
+
+/** Options of {@link runMerge}. */
+export interface MergeOptions {
+  readonly datasets?: Partial<Datasets>;
+  /** Incremental window = last successful watermark minus this, to now; default 2 days. */
+  readonly lookbackMs?: number;
+  /** Repair: merge raw rows published from this time (inclusive) ... */
+  readonly from?: Date;
+  /** ... to this time (exclusive; default now). */
+  readonly to?: Date;
+  /** Validate and estimate (BigQuery bytes) without changing anything. */
+  readonly dryRun?: boolean;
+  /** Split repair windows into chunks of this length (a run-log row and a progress tick each); default 1 day. */
+  readonly chunkMs?: number;
+  /** How long the merge lease lasts unless renewed; default 15 minutes, at least one minute. */
+  readonly leaseTtlMs?: number;
+  /** The clock, for tests; default the current time. */
+  readonly now?: Date;
+  /** Lease holder id; default host-pid-random. */
+  readonly holder?: string;
+  /** Called after each chunk with chunks done and total. */
+  readonly onProgress?: (done: number, total: number) => void;
+  /** BigQuery job labels added to every job of the run. */
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly logger?: MergerLogger;
+  readonly meter?: MeterLike;
+  readonly tracer?: TracerLike;
+  /**
+   * Stops the run after the statement in hand (the binary aborts it on SIGTERM): the chunk in
+   * progress is recorded as failed, the lease given back, and {@link MergeStoppedError} thrown.
+   */
+  readonly signal?: AbortSignal;
+}
+
+/** What one chunk of a run did (or, for a dry run, would do). */
+export interface MergeChunkReport {
+  readonly runId: string;
+  readonly windowFrom: Date;
+  readonly windowTo: Date;
+  /** Raw rows in the window (duplicates and invalid rows included). */
+  readonly rawRows: number;
+  readonly validRows: number;
+  readonly coreInserted: number;
+  readonly rejectedInserted: number;
+  readonly stateChanged: number;
+  /** BigQuery bytes processed, or estimated by a dry run; null on DuckDB. */
+  readonly bytesProcessed: number | null;
+  readonly durationMs: number;
+}
+
+/** What {@link runMerge} did. */
+export interface MergeReport {
+  readonly mode: 'incremental' | 'repair';
+  /** `skipped`: another run held the lease, nothing was applied. */
+  readonly outcome: 'succeeded' | 'skipped' | 'dry-run';
+  readonly windowFrom: Date;
+  readonly windowTo: Date;
+  /** The watermark the incremental window was computed from (undefined before the first success). */
+  readonly watermark: Date | undefined;
+  readonly chunks: readonly MergeChunkReport[];
+  /** Holder of the lease when the run was skipped. */
+  readonly leaseHolder?: string;
+}
+
+/** Statement files of a run, in order. */
+const STATEMENTS = {
+  window: 'merge/010_window.sql',
+  core: 'merge/020_core_item_events.sql',
+  rejected: 'merge/030_core_item_events_rejected.sql',
+  state: 'merge/040_item_commitment_state.sql',
+  start: 'runs/start.sql',
+  finish: 'runs/finish.sql',
+  watermark: 'runs/watermark.sql',
+} as const;
+
+function labelValue(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]/g, '-')
+    .slice(0, 63);
+}
+
+/** A chunk that is not a positive length would never advance through a window. */
+function assertPositiveChunk(chunkMs: number): void {
+  if (!Number.isFinite(chunkMs) || chunkMs <= 0)
+    throw new MergerConfigError(`--chunk ${String(chunkMs)} ms must be a positive duration such as 1d`);
+}
+
+/**
+ * Splits [from, to) into consecutive windows of at most `chunkMs`.
+ *
+ * @throws {MergerConfigError} when `chunkMs` is not a positive number (the loop would never end)
+ */
+export function chunkWindow(from: Date, to: Date, chunkMs: number): { from: Date; to: Date }[] {
+  assertPositiveChunk(chunkMs);
+  const chunks: { from: Date; to: Date }[] = [];
+  for (let start = from.getTime(); start < to.getTime(); start += chunkMs) {
+    chunks.push({ from: new Date(start), to: new Date(Math.min(start + chunkMs, to.getTime())) });
+  }
+  return chunks.length > 0 ? chunks : [{ from, to }];
+}
+
+/**
+ * The latest successful incremental run's window end, or undefined before the first. Repair runs
+ * do not count: a repair window can end anywhere, even after the last incremental run.
+ */
+export async function readWatermark(
+  warehouse: Warehouse,
+  datasets: Partial<Datasets> = {},
+): Promise<Date | undefined> {
+  const sql = renderStatement(warehouse.dialect, STATEMENTS.watermark, resolveDatasets(datasets));
+  const { rows } = await warehouse.query(sql, {
+    statement: STATEMENTS.watermark,
+    labels: { step: 'watermark' },
+  });
+  const value = rows[0]?.watermark;
+  return value instanceof Date ? value : undefined;
+}
+
+/**
+ * Merges raw events into Core and item state, incrementally: Raw -> Core (valid events, once per
+ * event id), Raw -> Rejected (invalid rows, with the reason), Raw -> State (per item the valid event
+ * with the highest sequence, applied only when higher than the stored version; equal sequences go to
+ * the higher event id). Every statement reads raw with constant publish_time bounds, so BigQuery
+ * prunes partitions and cost follows new data.
+ *
+ * The window is the last successful incremental watermark minus `lookbackMs`, to now; `from`/`to`
+ * merge an explicit window instead (repairs, which leave the watermark where it is). Reruns,
+ * duplicates and shuffled arrivals give the same state. A lease keeps two runs from applying at
+ * once: the second is `skipped`. The lease is renewed after the last MERGE of each chunk, so a run
+ * whose lease lapsed (its fenced MERGEs applied nothing) is recorded as failed, never succeeded.
+ *
+ * @throws {MergerConfigError} for an empty or future window, `to` without `from`, a chunk that is
+ *   not positive or a lease shorter than {@link MIN_LEASE_TTL_MS}
+ * @throws {MergeLeaseError} when the run loses its lease part-way (the chunk is recorded as failed)
+ * @throws {MergeStoppedError} when `signal` aborts the run
+ * @throws {WarehouseError} when the lease row is missing (the warehouse was not provisioned)
+ * @example
+ * const report = await runMerge(warehouse, { lookbackMs: parseDuration('2d') });
+ * const repair = await runMerge(warehouse, { from: new Date('2026-11-01'), to: new Date('2026-11-08') });
+ */
+export async function runMerge(warehouse: Warehouse, options: MergeOptions = {}): Promise<MergeReport> {
+  const datasets = resolveDatasets(options.datasets);
+  const logger = options.logger ?? silentLogger();
+  const meter = options.meter ?? NOOP_METER;
+  const tracer = options.tracer ?? NOOP_TRACER;
+  const lookbackMs = options.lookbackMs ?? DEFAULT_LOOKBACK_MS;
+  const now = options.now ?? new Date();
+  const dialect = warehouse.dialect;
+  if (!Number.isFinite(lookbackMs) || lookbackMs < 0)
+    throw new MergerConfigError(`lookback ${String(lookbackMs)} ms must be zero or more`);
+
+  const mode = options.from ? 'repair' : 'incremental';
+  if (!options.from && options.to)
+    throw new MergerConfigError('--to needs --from: a repair merges an explicit window [from, to)');
+  const watermark = mode === 'incremental' ? await readWatermark(warehouse, datasets) : undefined;
+  const windowFrom = options.from ?? (watermark ? new Date(watermark.getTime() - lookbackMs) : EPOCH);
+  const windowTo = options.to ?? now;
+  if (options.to && options.to.getTime() > now.getTime())
+    throw new MergerConfigError(
+      `--to ${options.to.toISOString()} is later than now (${now.toISOString()}): a repair can only merge what has been published; leave --to out to merge up to now`,
+    );
+  if (windowFrom.getTime() >= windowTo.getTime()) {
+    throw new MergerConfigError(
+      `the window [${windowFrom.toISOString()}, ${windowTo.toISOString()}) is empty; --from must be before --to`,
+    );
+  }
+  const chunkMs = options.chunkMs ?? DEFAULT_CHUNK_MS;
+  assertPositiveChunk(chunkMs);
+  const leaseTtlMs = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+  if (!Number.isFinite(leaseTtlMs) || leaseTtlMs < MIN_LEASE_TTL_MS)
+    throw new MergerConfigError(
+      `--lease-ttl ${String(leaseTtlMs)} ms is too short: a lease must last at least 1m (default 15m) or it lapses mid-MERGE`,
+    );
+  // Incremental runs are one window (normally lookback plus the time since the last run); repairs
+  // go a chunk at a time so long ranges show progress and each job stays bounded.
+  const chunks =
+    mode === 'repair' ? chunkWindow(windowFrom, windowTo, chunkMs) : [{ from: windowFrom, to: windowTo }];
+
+  const holder = options.holder ?? newHolderId();
+  const baseLabels = { ...options.labels, component: 'merge', mode, holder: labelValue(holder) };
+  const statement = (path: string) => renderStatement(dialect, path, datasets);
+  const execute = (
+    path: string,
+    values: Record<string, QueryParam>,
+    runId: string,
+    dryRun = false,
+  ): Promise<QueryResult> => {
+    const sql = statement(path);
+    return warehouse.query(sql, {
+      params: paramsFor(sql, dialect, values, path),
+      labels: {
+        ...baseLabels,
+        run_id: runId,
+        step: labelValue(path.replace(/\.sql$/, '').replace('/', '-')),
+      },
+      statement: path,
+      dryRun,
+    });
+  };
+
+  const runsCounter = meter.createCounter('rims_merger_runs', { description: 'Merge runs by outcome' });
+  const durationHistogram = meter.createHistogram('rims_merger_run_duration', {
+    description: 'Duration of one merge chunk',
+    unit: 'ms',
+  });
+
+  if (options.dryRun) {
+    const reports: MergeChunkReport[] = [];
+    for (const chunk of chunks) reports.push(await dryRunChunk(chunk));
+    return { mode, outcome: 'dry-run', windowFrom, windowTo, watermark, chunks: reports };
+  }
+
+  const lease = new MergeLease(warehouse, datasets, holder, leaseTtlMs, baseLabels);
+  if (!(await lease.tryAcquire())) {
+    const state = await lease.read();
+    // Without its row no run can ever take the lease: every run would be `skipped` for good.
+    if (!state)
+      throw new WarehouseError(
+        `the merge lease row 'item-commitment' is missing from ${datasets.core}.merge_lease, so no run can take the lease; run \`rims-merger provision\` to create it`,
+        { statement: 'lease/read.sql' },
+      );
+    logger.warn(
+      { holder: state.holder, expiresAt: state.expiresAt },
+      'another merge run holds the lease; this run applies nothing',
+    );
+    runsCounter.add(1, { outcome: 'skipped', mode });
+    return {
+      mode,
+      outcome: 'skipped',
+      windowFrom,
+      windowTo,
+      watermark,
+      chunks: [],
+      leaseHolder: state.holder,
+    };
+  }
+
+  const reports: MergeChunkReport[] = [];
+  try {
+    for (const [index, chunk] of chunks.entries()) {
+      stopIfAsked();
+      // Just taken for the first chunk; renewed for each later one.
+      if (index > 0) await lease.renew();
+      reports.push(await mergeChunk(chunk));
+      options.onProgress?.(index + 1, chunks.length);
+    }
+  } finally {
+    await lease.release().catch((error: unknown) => {
+      logger.warn({ err: error }, 'releasing the merge lease failed; it expires by itself');
+    });
+  }
+  return { mode, outcome: 'succeeded', windowFrom, windowTo, watermark, chunks: reports };
+
+  function stopIfAsked(): void {
+    if (options.signal?.aborted)
+      throw new MergeStoppedError(
+        'the run was asked to stop and stopped after the statement in hand; the chunk in progress is recorded as failed and the next run redoes its window',
+      );
+  }
+
+  async function dryRunChunk(chunk: { from: Date; to: Date }): Promise<MergeChunkReport> {
+    const started = Date.now();
+    const runId = randomUUID();
+    const values = {
+      window_from: timestampParam(chunk.from),
+      window_to: timestampParam(chunk.to),
+      // Event times are unknown without running the window query; the window bounds estimate them.
+      min_time: timestampParam(chunk.from),
+      max_time: timestampParam(chunk.to),
+      merged_at: timestampParam(now),
+      run_id: stringParam(runId),
+      holder: stringParam(holder),
+    };
+    let bytes: number | null = null;
+    let rawRows = 0;
+    let validRows = 0;
+    if (dialect === 'duckdb') {
+      // Reading is free locally: count what the window holds.
+      const window = await execute(STATEMENTS.window, values, runId);
+      rawRows = Number(window.rows[0]?.raw_rows ?? 0);
+      validRows = Number(window.rows[0]?.valid_rows ?? 0);
+    }
+    for (const path of [STATEMENTS.window, STATEMENTS.core, STATEMENTS.rejected, STATEMENTS.state]) {
+      const result = await execute(path, values, runId, true);
+      if (result.bytesProcessed !== null) bytes = (bytes ?? 0) + result.bytesProcessed;
+    }
+    return {
+      runId,
+      windowFrom: chunk.from,
+      windowTo: chunk.to,
+      rawRows,
+      validRows,
+      coreInserted: 0,
+      rejectedInserted: 0,
+      stateChanged: 0,
+      bytesProcessed: bytes,
+      durationMs: Date.now() - started,
+    };
+  }
+
+  async function mergeChunk(chunk: { from: Date; to: Date }): Promise<MergeChunkReport> {
+    return inSpan(tracer, 'rims-merger merge', async (span) => {
+      const started = Date.now();
+      const startedAt = new Date(started);
+      const runId = randomUUID();
+      span.setAttribute('rims.run_id', runId);
+      const values: Record<string, QueryParam> = {
+        run_id: stringParam(runId),
+        mode: stringParam(mode),
+        holder: stringParam(holder),
+        started_at: timestampParam(startedAt),
+        merged_at: timestampParam(startedAt),
+        window_from: timestampParam(chunk.from),
+        window_to: timestampParam(chunk.to),
+        lookback_seconds: intParam(mode === 'incremental' ? Math.round(lookbackMs / 1000) : null),
+      };
+      await execute(STATEMENTS.start, values, runId);
+      let bytes: number | null = null;
+      const tally = (result: QueryResult) => {
+        if (result.bytesProcessed !== null) bytes = (bytes ?? 0) + result.bytesProcessed;
+        return result;
+      };
+      const counts = { rawRows: 0, validRows: 0, coreInserted: 0, rejectedInserted: 0, stateChanged: 0 };
+      try {
+        stopIfAsked();
+        const window = tally(await execute(STATEMENTS.window, values, runId)).rows[0] ?? {};
+        counts.rawRows = Number(window.raw_rows ?? 0);
+        counts.validRows = Number(window.valid_rows ?? 0);
+        if (counts.validRows > 0) {
+          // Dates carry milliseconds and the warehouse microseconds: widen so no copy falls outside.
+          const minTime = window.min_time as Date;
+          const maxTime = new Date((window.max_time as Date).getTime() + 1);
+          stopIfAsked();
+          const core = tally(
+            await execute(
+              STATEMENTS.core,
+              { ...values, min_time: timestampParam(minTime), max_time: timestampParam(maxTime) },
+              runId,
+            ),
+          );
+          counts.coreInserted = core.affectedRows;
+          stopIfAsked();
+          await lease.renew();
+          counts.stateChanged = tally(await execute(STATEMENTS.state, values, runId)).affectedRows;
+        }
+        if (counts.rawRows > counts.validRows) {
+          stopIfAsked();
+          await lease.renew();
+          counts.rejectedInserted = tally(await execute(STATEMENTS.rejected, values, runId)).affectedRows;
+        }
+        // The MERGEs are fenced: after a lapse they apply nothing and report no error. Only a lease
+        // still ours and unexpired now proves they ran under it, so success may be recorded.
+        await lease.renew();
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        await finish('failed', message).catch((logError: unknown) => {
+          logger.error({ err: logError }, 'recording the failed run failed');
+        });
+        runsCounter.add(1, { outcome: 'failed', mode });
+        logger.error({ runId, err: error, window: chunk }, 'merge run failed');
+        throw error;
+      }
+      const durationMs = await finish('succeeded', null);
+      runsCounter.add(1, { outcome: 'succeeded', mode });
+      durationHistogram.record(durationMs, { mode });
+      const report: MergeChunkReport = {
+        runId,
+        windowFrom: chunk.from,
+        windowTo: chunk.to,
+        ...counts,
+        bytesProcessed: bytes,
+        durationMs,
+      };
+      logger.info({ ...report }, 'merge run succeeded');
+      return report;
+
+      async function finish(outcome: 'succeeded' | 'failed', error: string | null): Promise<number> {
+        const durationMs = Date.now() - started;
+        await execute(
+          STATEMENTS.finish,
+          {
+            ...values,
+            finished_at: timestampParam(new Date()),
+            outcome: stringParam(outcome),
+            raw_rows: intParam(counts.rawRows),
+            core_inserted: intParam(counts.coreInserted),
+            rejected_inserted: intParam(counts.rejectedInserted),
+            state_changed: intParam(counts.stateChanged),
+            bytes_processed: intParam(bytes),
+            duration_ms: intParam(durationMs),
+            error: stringParam(error === null ? null : error.slice(0, 4_000)),
+          },
+          runId,
+        );
+        return durationMs;
+      }
+    });
+  }
+}

@@ -1,0 +1,394 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createRequire } from 'node:module';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  DEFAULT_DATASETS,
+  openBigQueryWarehouse,
+  provisionWarehouse,
+  rawSubscriptionRequest,
+  renderStatement,
+  runMerge,
+  type Warehouse,
+} from '../src/index.js';
+
+// The auth client the BigQuery library itself uses: a fixed token, so nothing reaches Google.
+const requireFromBigQuery = createRequire(createRequire(import.meta.url).resolve('@google-cloud/bigquery'));
+const { OAuth2Client } = requireFromBigQuery('google-auth-library') as {
+  OAuth2Client: new () => {
+    setCredentials(credentials: { access_token: string; expiry_date: number }): void;
+  };
+};
+
+interface JobRequest {
+  configuration: {
+    query: {
+      query: string;
+      useLegacySql: boolean;
+      parameterMode?: string;
+      queryParameters?: {
+        name: string;
+        parameterType: { type: string };
+        parameterValue: { value?: string | number };
+      }[];
+    };
+    dryRun?: boolean;
+    labels: Record<string, string>;
+  };
+  jobReference: { jobId: string; location: string };
+}
+
+const MIN_TIME_MICROS = String(Date.UTC(2026, 0, 1) * 1000);
+const MAX_TIME_MICROS = String(Date.UTC(2026, 0, 2) * 1000);
+
+/** A local stand-in for the BigQuery REST API that records every request and answers plausibly. */
+class FakeBigQuery {
+  readonly jobs: JobRequest[] = [];
+  readonly requests: { method: string; path: string; body: unknown }[] = [];
+  private readonly server: Server;
+  private readonly datasets = new Set<string>();
+  /** The raw table as an older release created it: no data.shipment_id. */
+  readonly rawSchema = {
+    fields: [
+      { name: 'id', type: 'STRING', mode: 'NULLABLE' },
+      {
+        name: 'data',
+        type: 'RECORD',
+        mode: 'NULLABLE',
+        fields: ['item_id', 'order_id', 'sku', 'location_id', 'reason'].map((name) => ({
+          name,
+          type: 'STRING',
+          mode: 'NULLABLE',
+        })),
+      },
+    ],
+  };
+
+  constructor() {
+    this.server = createServer((request, response) => {
+      void this.handle(request).then(([status, body]) => {
+        response.writeHead(status, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(body));
+      });
+    });
+  }
+
+  async listen(): Promise<string> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    const address = this.server.address();
+    if (!address || typeof address === 'string') throw new Error('no address');
+    return `http://127.0.0.1:${String(address.port)}`;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => {
+        resolve();
+      });
+    });
+  }
+
+  reset(): void {
+    this.jobs.length = 0;
+    this.requests.length = 0;
+  }
+
+  private job(jobId: string): JobRequest | undefined {
+    return this.jobs.find((job) => job.jobReference.jobId === jobId);
+  }
+
+  private statistics(job: JobRequest) {
+    const text = job.configuration.query.query;
+    const dml = /^\s*(MERGE|UPDATE|INSERT)/m.test(text.replace(/^--.*$/gm, ''));
+    return {
+      totalBytesProcessed: '1048576',
+      query: {
+        totalBytesProcessed: '1048576',
+        ...(dml ? { numDmlAffectedRows: text.includes('UPDATE `rims_core`.merge_lease') ? '1' : '2' } : {}),
+      },
+    };
+  }
+
+  private results(job: JobRequest) {
+    const text = job.configuration.query.query;
+    if (text.includes('AS watermark')) {
+      return { schema: { fields: [{ name: 'watermark', type: 'TIMESTAMP' }] }, rows: [{ f: [{ v: null }] }] };
+    }
+    if (text.includes('COUNTIF(reason IS NULL)')) {
+      return {
+        schema: {
+          fields: [
+            { name: 'raw_rows', type: 'INTEGER' },
+            { name: 'valid_rows', type: 'INTEGER' },
+            { name: 'min_time', type: 'TIMESTAMP' },
+            { name: 'max_time', type: 'TIMESTAMP' },
+          ],
+        },
+        rows: [{ f: [{ v: '3' }, { v: '2' }, { v: MIN_TIME_MICROS }, { v: MAX_TIME_MICROS }] }],
+      };
+    }
+    return { schema: { fields: [] }, rows: [] };
+  }
+
+  private async handle(request: IncomingMessage): Promise<[number, unknown]> {
+    let text = '';
+    for await (const chunk of request) text += String(chunk);
+    const body: unknown = text ? JSON.parse(text) : undefined;
+    const path = (request.url ?? '').split('?')[0] ?? '';
+    this.requests.push({ method: request.method ?? '', path, body });
+    const jobPost = /\/projects\/([^/]+)\/jobs$/.exec(path);
+    if (request.method === 'POST' && jobPost) {
+      const job = body as JobRequest;
+      this.jobs.push(job);
+      return [200, { ...job, status: { state: 'DONE' }, statistics: this.statistics(job) }];
+    }
+    const results = /\/projects\/[^/]+\/queries\/([^/]+)$/.exec(path);
+    if (results?.[1]) {
+      const job = this.job(results[1]);
+      if (!job) return [404, { error: { code: 404, message: 'no such job' } }];
+      const { schema, rows } = this.results(job);
+      return [
+        200,
+        { jobComplete: true, jobReference: job.jobReference, schema, rows, totalRows: String(rows.length) },
+      ];
+    }
+    const jobGet = /\/projects\/[^/]+\/jobs\/([^/]+)$/.exec(path);
+    if (jobGet?.[1]) {
+      const job = this.job(jobGet[1]);
+      if (!job) return [404, { error: { code: 404, message: 'no such job' } }];
+      return [200, { ...job, status: { state: 'DONE' }, statistics: this.statistics(job) }];
+    }
+    if (path.endsWith('/datasets/rims_raw/tables/item_events')) {
+      if (request.method === 'GET')
+        return [200, { tableReference: { tableId: 'item_events' }, schema: this.rawSchema }];
+      if (request.method === 'PATCH') return [200, body];
+    }
+    const dataset = /\/projects\/[^/]+\/datasets\/([^/]+)$/.exec(path);
+    if (request.method === 'GET' && dataset?.[1]) {
+      return this.datasets.has(dataset[1])
+        ? [200, { datasetReference: { datasetId: dataset[1] } }]
+        : [404, { error: { code: 404, message: 'Not found' } }];
+    }
+    if (request.method === 'POST' && path.endsWith('/datasets')) {
+      const id = (body as { datasetReference: { datasetId: string } }).datasetReference.datasetId;
+      this.datasets.add(id);
+      return [200, body];
+    }
+    return [404, { error: { code: 404, message: `unexpected ${request.method ?? ''} ${path}` } }];
+  }
+}
+
+const fake = new FakeBigQuery();
+let warehouse: Warehouse;
+
+beforeAll(async () => {
+  const apiEndpoint = await fake.listen();
+  const authClient = new OAuth2Client();
+  authClient.setCredentials({ access_token: 'test-token', expiry_date: Date.now() + 3_600_000 });
+  warehouse = openBigQueryWarehouse({
+    projectId: 'acme-prod',
+    location: 'EU',
+    labels: { team: 'data' },
+    client: { apiEndpoint, authClient: authClient as never },
+  });
+});
+afterAll(() => fake.close());
+beforeEach(() => {
+  fake.reset();
+});
+
+const params = (job: JobRequest | undefined) =>
+  Object.fromEntries(
+    (job?.configuration.query.queryParameters ?? []).map((param) => [
+      param.name,
+      { type: param.parameterType.type, value: param.parameterValue.value ?? null },
+    ]),
+  );
+const jobFor = (file: string) =>
+  fake.jobs.find(
+    (job) => job.configuration.query.query === renderStatement('bigquery', file, DEFAULT_DATASETS),
+  );
+
+describe('BigQuery client calls (against a local HTTP endpoint given as apiEndpoint)', () => {
+  it('runs each merge statement as a parameterised, labelled job in the dataset location', async () => {
+    const now = new Date('2026-01-03T00:00:00.000Z');
+    const report = await runMerge(warehouse, { now, holder: 'merger-host-1' });
+    expect(report.outcome).toBe('succeeded');
+    expect(report.chunks[0]).toMatchObject({
+      rawRows: 3,
+      validRows: 2,
+      coreInserted: 2,
+      rejectedInserted: 2,
+      stateChanged: 2,
+      // window, core, state and rejected: the bytes of the merge itself (not lease or run log).
+      bytesProcessed: 4 * 1048576,
+    });
+
+    const steps = fake.jobs.map((job) => job.configuration.labels.step);
+    expect(steps).toEqual([
+      'watermark',
+      'lease',
+      'runs-start',
+      'merge-010_window',
+      'merge-020_core_item_events',
+      'lease',
+      'merge-040_item_commitment_state',
+      'lease',
+      'merge-030_core_item_events_rejected',
+      // The lease is still ours after the last MERGE: only then is the run recorded as succeeded.
+      'lease',
+      'runs-finish',
+      'lease',
+    ]);
+    for (const job of fake.jobs) {
+      expect(job.jobReference.location).toBe('EU');
+      expect(job.configuration.query.useLegacySql).toBe(false);
+      expect(job.configuration.dryRun).toBeUndefined();
+      expect(job.configuration.labels).toMatchObject({ app: 'rims-merger', team: 'data' });
+      // Values travel as parameters, never in the text.
+      expect(job.configuration.query.query).not.toContain('merger-host-1');
+      expect(job.configuration.query.query).not.toContain('2026-01');
+    }
+
+    const core = jobFor('merge/020_core_item_events.sql');
+    const runId = report.chunks[0]?.runId ?? '';
+    expect(core?.configuration.labels).toEqual({
+      app: 'rims-merger',
+      team: 'data',
+      component: 'merge',
+      mode: 'incremental',
+      holder: 'merger-host-1',
+      run_id: runId,
+      step: 'merge-020_core_item_events',
+    });
+    expect(core?.configuration.query.parameterMode).toBe('named');
+    expect(params(core)).toEqual({
+      window_from: { type: 'TIMESTAMP', value: expect.stringMatching(/^1970-01-01[T ]00:00:00/) as unknown },
+      window_to: { type: 'TIMESTAMP', value: expect.stringMatching(/^2026-01-03[T ]00:00:00/) as unknown },
+      min_time: { type: 'TIMESTAMP', value: expect.stringMatching(/^2026-01-01[T ]00:00:00/) as unknown },
+      max_time: {
+        type: 'TIMESTAMP',
+        value: expect.stringMatching(/^2026-01-02[T ]00:00:00\.001/) as unknown,
+      },
+      merged_at: { type: 'TIMESTAMP', value: expect.any(String) as unknown },
+      run_id: { type: 'STRING', value: runId },
+      holder: { type: 'STRING', value: 'merger-host-1' },
+    });
+    expect(Object.keys(params(jobFor('merge/010_window.sql'))).sort()).toEqual(['window_from', 'window_to']);
+    expect(params(jobFor('lease/acquire.sql'))).toEqual({
+      holder: { type: 'STRING', value: 'merger-host-1' },
+      ttl_seconds: { type: 'INT64', value: 900 },
+    });
+    expect(params(jobFor('lease/renew.sql'))).toEqual({
+      holder: { type: 'STRING', value: 'merger-host-1' },
+      ttl_seconds: { type: 'INT64', value: 900 },
+    });
+    expect(params(jobFor('runs/finish.sql'))).toMatchObject({
+      outcome: { type: 'STRING', value: 'succeeded' },
+      bytes_processed: { type: 'INT64', value: 4 * 1048576 },
+      error: { type: 'STRING', value: null },
+    });
+  });
+
+  it('dry-runs every statement, reports the bytes to be processed, and writes nothing', async () => {
+    const report = await runMerge(warehouse, {
+      dryRun: true,
+      from: new Date('2026-01-01T00:00:00Z'),
+      to: new Date('2026-01-01T12:00:00Z'),
+    });
+    expect(report.outcome).toBe('dry-run');
+    expect(report.chunks[0]?.bytesProcessed).toBe(4 * 1048576);
+    expect(fake.jobs.map((job) => job.configuration.labels.step)).toEqual([
+      'merge-010_window',
+      'merge-020_core_item_events',
+      'merge-030_core_item_events_rejected',
+      'merge-040_item_commitment_state',
+    ]);
+    for (const job of fake.jobs) {
+      expect(job.configuration.dryRun).toBe(true);
+      expect(job.configuration.labels).toMatchObject({ mode: 'repair', component: 'merge' });
+    }
+    expect(fake.requests.filter((request) => request.path.includes('/queries/'))).toEqual([]);
+  });
+
+  it('provisions datasets in the location, then applies the DDL as unparameterised scripts', async () => {
+    const steps = await provisionWarehouse(warehouse, {
+      rawTable: { partition: 'HOUR', partitionExpirationDays: 30 },
+    });
+    const created = fake.requests.filter(
+      (request) => request.method === 'POST' && request.path.endsWith('/datasets'),
+    );
+    expect(created.map((request) => request.body)).toEqual(
+      ['rims_raw', 'rims_core', 'rims_analytics'].map((datasetId) => ({
+        datasetReference: { datasetId },
+        location: 'EU',
+      })),
+    );
+    expect(steps.slice(0, 3).map((step) => step.status)).toEqual(['created', 'created', 'created']);
+    const raw = fake.jobs.find((job) =>
+      job.configuration.query.query.includes('CREATE TABLE IF NOT EXISTS `rims_raw`.item_events'),
+    );
+    expect(raw?.configuration.query.query).toContain('PARTITION BY TIMESTAMP_TRUNC(publish_time, HOUR)');
+    expect(raw?.configuration.query.query).toContain('partition_expiration_days = 30');
+    expect(raw?.configuration.query.queryParameters).toBeUndefined();
+    expect(new Set(fake.jobs.map((job) => job.configuration.labels.component))).toEqual(
+      new Set(['provision']),
+    );
+
+    // Additive schema patch of the raw table: the missing RECORD field and columns, appended.
+    const patch = fake.requests.find((request) => request.method === 'PATCH');
+    const fields = (patch?.body as { schema: { fields: { name: string; fields?: { name: string }[] }[] } })
+      .schema.fields;
+    expect(fields.slice(0, 2).map((field) => field.name)).toEqual(['id', 'data']);
+    expect(fields[1]?.fields?.map((field) => field.name)).toEqual([
+      'item_id',
+      'order_id',
+      'sku',
+      'location_id',
+      'reason',
+      'quantity',
+      'shipment_id',
+    ]);
+    expect(fields.map((field) => field.name)).toEqual(
+      expect.arrayContaining(['publish_time', 'attributes', 'traceparent']),
+    );
+    expect(
+      steps.filter((step) => step.action.startsWith('add column data.')).map((step) => step.action),
+    ).toEqual([
+      'add column data.quantity INT64 to rims_raw.item_events (new in the event catalogue)',
+      'add column data.shipment_id STRING to rims_raw.item_events (new in the event catalogue)',
+    ]);
+
+    fake.reset();
+    const again = await provisionWarehouse(warehouse);
+    expect(again.slice(0, 3).map((step) => step.status)).toEqual(['exists', 'exists', 'exists']);
+  });
+
+  it('creates the BigQuery subscription with the table schema, metadata, dropped unknown fields and a dead-letter policy', () => {
+    expect(
+      rawSubscriptionRequest(
+        { kind: 'bigquery', bigQueryTable: 'acme-prod.rims_raw.item_events', maxDeliveryAttempts: 10 },
+        'projects/acme-prod/topics/rims-item-events-dead-letter',
+      ),
+    ).toEqual({
+      bigqueryConfig: {
+        table: 'acme-prod.rims_raw.item_events',
+        useTableSchema: true,
+        writeMetadata: true,
+        dropUnknownFields: true,
+      },
+      deadLetterPolicy: {
+        deadLetterTopic: 'projects/acme-prod/topics/rims-item-events-dead-letter',
+        maxDeliveryAttempts: 10,
+      },
+      retryPolicy: { minimumBackoff: { seconds: 10 }, maximumBackoff: { seconds: 600 } },
+      messageRetentionDuration: { seconds: 604_800 },
+      enableMessageOrdering: false,
+    });
+    expect(() => rawSubscriptionRequest({ kind: 'bigquery', bigQueryTable: 'item_events' }, 'dlq')).toThrow(
+      /PROJECT\.DATASET\.TABLE/,
+    );
+    expect(() => rawSubscriptionRequest({ kind: 'pull', maxDeliveryAttempts: 3 }, 'dlq')).toThrow(
+      /from 5 to 100/,
+    );
+  });
+});

@@ -1,0 +1,36 @@
+-- Sequence gaps in Core for the items with valid raw events in the audit window: each missing
+-- range (sequences start at 1). Pending events (valid, not in Core, published at or after
+-- @pending_from, where the next incremental run's window starts) fill gaps: the next run merges
+-- them. Parameters: @audit_from, @audit_to, @pending_from, @limit.
+WITH subjects AS (
+  SELECT DISTINCT subject
+  FROM `rims_raw`.item_events
+  WHERE publish_time >= @audit_from AND publish_time < @audit_to
+),
+known AS (
+  SELECT subject, sequence
+  FROM `rims_core`.item_events
+  WHERE subject IN (SELECT subject FROM subjects)
+  UNION ALL
+  SELECT r.subject, CAST(r.sequence AS INT64) AS sequence
+  FROM `rims_raw`.item_events AS r
+  WHERE r.publish_time >= @pending_from
+    AND r.subject IN (SELECT subject FROM subjects)
+    AND `rims_core`.item_event_reject_reason(
+      r.specversion, r.id, r.source, r.type, r.subject, r.time, r.sequence, r.datacontenttype, r.data,
+      r.traceparent
+    ) IS NULL
+    AND NOT EXISTS (SELECT 1 FROM `rims_core`.item_events AS c WHERE c.id = r.id)
+),
+ordered AS (
+  SELECT
+    subject,
+    sequence,
+    LAG(sequence, 1, 0) OVER (PARTITION BY subject ORDER BY sequence) AS previous
+  FROM known
+)
+SELECT subject, previous + 1 AS missing_from, sequence - 1 AS missing_to
+FROM ordered
+WHERE sequence - previous > 1
+ORDER BY subject, missing_from
+LIMIT @limit;

@@ -1,0 +1,18 @@
+-- rims_core.item_commitment_state: one row per item, from the event with the highest sequence
+-- applied so far. sku, quantity and location_id describe the current commitment and are NULL when
+-- the item is not committed.
+CREATE TABLE IF NOT EXISTS `rims_core`.item_commitment_state (
+  item_id STRING NOT NULL OPTIONS (description = 'The RIMS item id'),
+  status STRING NOT NULL OPTIONS (description = 'committed, available, fulfilled or cancelled'),
+  order_id STRING OPTIONS (description = 'Order of the last applied event'),
+  sku STRING OPTIONS (description = 'Stock keeping unit, while committed'),
+  quantity INT64 OPTIONS (description = 'Units committed, while committed'),
+  location_id STRING OPTIONS (description = 'Location holding the item, while committed'),
+  is_potentially_committed BOOL NOT NULL OPTIONS (description = 'status = committed'),
+  version INT64 NOT NULL OPTIONS (description = 'Sequence of the last applied event'),
+  last_event_id STRING NOT NULL OPTIONS (description = 'Id of the last applied event'),
+  last_event_time TIMESTAMP NOT NULL OPTIONS (description = 'Time of the last applied event'),
+  updated_at TIMESTAMP NOT NULL OPTIONS (description = 'When the merge run that applied it started')
+)
+CLUSTER BY item_id
+OPTIONS (description = 'Current commitment state of each RIMS item');

@@ -1,0 +1,148 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import {
+  buildCloudEvent,
+  toPubSubMessage,
+  type EventData,
+  type RimsCloudEvent,
+  type RimsEventType,
+} from '@rims/schemas';
+import {
+  DEFAULT_DATASETS,
+  openDuckDbWarehouse,
+  provisionWarehouse,
+  renderStatement,
+  toRawRow,
+  type Warehouse,
+} from '../src/index.js';
+
+/** A provisioned DuckDB warehouse in a temporary directory of the calling test file, removed after it. */
+export function useDuckDbWarehouse(): {
+  readonly warehouse: Warehouse;
+  readonly path: string;
+  readonly dir: string;
+} {
+  let state: { warehouse: Warehouse; path: string; dir: string } | undefined;
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rims-merger-test-'));
+    const path = join(dir, 'warehouse.duckdb');
+    const warehouse = await openDuckDbWarehouse(path);
+    await provisionWarehouse(warehouse);
+    state = { warehouse, path, dir };
+  });
+  afterAll(async () => {
+    if (!state) return;
+    await state.warehouse.close();
+    rmSync(state.dir, { recursive: true, force: true });
+  });
+  const ready = () => {
+    if (!state) throw new Error('the warehouse is ready only inside tests and hooks');
+    return state;
+  };
+  return {
+    get warehouse() {
+      return ready().warehouse;
+    },
+    get path() {
+      return ready().path;
+    },
+    get dir() {
+      return ready().dir;
+    },
+  };
+}
+
+let counter = 0;
+
+/** A valid event of `type` for `item` at `sequence`, with a fresh id unless given. */
+export function itemEvent<T extends RimsEventType>(
+  type: T,
+  item: string,
+  sequence: number,
+  data: Partial<EventData<T>> = {},
+  id = `evt-${item}-${String(sequence)}-${String((counter += 1))}`,
+): RimsCloudEvent<T> {
+  const base: Record<RimsEventType, Record<string, unknown>> = {
+    'rims.item.committed.v1': {
+      order_id: `order-${item}-${String(sequence)}`,
+      sku: `SKU-${item}`,
+      quantity: sequence,
+      location_id: 'store-1',
+    },
+    'rims.item.released.v1': { order_id: `order-${item}-${String(sequence)}`, reason: 'timeout' },
+    'rims.item.fulfilled.v1': { order_id: `order-${item}-${String(sequence)}`, shipment_id: 'ship-1' },
+    'rims.item.cancelled.v1': { order_id: `order-${item}-${String(sequence)}`, reason: 'customer' },
+  };
+  return buildCloudEvent({
+    id,
+    source: '//rims/test',
+    type,
+    subject: item,
+    time: new Date(Date.UTC(2026, 0, 1) + sequence * 1000),
+    sequence,
+    data: { item_id: item, ...base[type], ...data } as unknown as EventData<T>,
+  });
+}
+
+/**
+ * Lands bodies in the raw table exactly as the lander (and the BigQuery subscription) would: each
+ * through toRawRow with the given publish time and message id. Unwritable bodies throw.
+ */
+export async function landRaw(
+  warehouse: Warehouse,
+  messages: readonly { body: unknown; publishTime: Date; messageId?: string }[],
+): Promise<void> {
+  const rows = messages.map((message, index) => {
+    const encoded =
+      typeof message.body === 'object' && message.body !== null && 'specversion' in message.body
+        ? toPubSubMessage(message.body as RimsCloudEvent)
+        : { data: Buffer.from(JSON.stringify(message.body)), attributes: {}, orderingKey: '' };
+    const result = toRawRow(
+      {
+        data: encoded.data,
+        attributes: encoded.attributes,
+        messageId: message.messageId ?? `msg-${String((counter += 1))}-${String(index)}`,
+        publishTime: message.publishTime,
+        orderingKey: encoded.orderingKey,
+      },
+      'projects/rims-test/subscriptions/rims-item-events-raw',
+    );
+    if (!result.ok) throw new Error(result.error);
+    return result.row;
+  });
+  if (rows.length === 0) return;
+  await warehouse.query(
+    renderStatement('duckdb', 'land/insert_raw_item_events.generated.sql', DEFAULT_DATASETS),
+    {
+      params: { rows: { type: 'STRING', value: JSON.stringify(rows) } },
+    },
+  );
+}
+
+/** Rows of a query, for assertions. */
+export async function select(warehouse: Warehouse, sql: string): Promise<Record<string, unknown>[]> {
+  return (await warehouse.query(sql)).rows;
+}
+
+/** A deterministic shuffle (mulberry32), so a failing order can be reproduced from the seed. */
+export function shuffle<T>(items: readonly T[], seed: number): T[] {
+  let state = seed >>> 0;
+  const random = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j] as T, copy[i] as T];
+  }
+  return copy;
+}
+
+/** `base` plus `minutes`. */
+export const plusMinutes = (base: Date, minutes: number) => new Date(base.getTime() + minutes * 60_000);
