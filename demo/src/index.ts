@@ -1,0 +1,27 @@
+/**
+ * @rims/demo (private): the sample RIMS application, its traffic, and reconciliation, shared by
+ * `pnpm demo` and the end-to-end tests.
+ */
+export {
+  InventoryService,
+  createInventorySchema,
+  seedItems,
+  type InventoryDatabase,
+  type ItemsTable,
+  type ChangeResult,
+} from './inventory-service.js';
+export { runTraffic, seededRandom, type TrafficOptions, type TrafficStats } from './traffic.js';
+export {
+  postgresTruth,
+  warehouseState,
+  reconcile,
+  describeReconciliation,
+  type ItemState,
+  type Reconciliation,
+} from './reconcile.js';
+export {
+  startLocalPipeline,
+  type LocalPipeline,
+  type LocalPipelineOptions,
+  type PipelineCounts,
+} from './local-pipeline.js';
