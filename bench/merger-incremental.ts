@@ -1,0 +1,254 @@
+/**
+ * bench/merger-incremental: does an incremental merge cost follow the new data, not the history?
+ *
+ * Two DuckDB warehouses hold 100,000 and 5,000,000 events of history (raw, core, state and a
+ * successful run, generated inside DuckDB with SQL, ordered by publish time as landing leaves
+ * them). Each then gets the same new delta (10,000 events on the same 50,000 items) per round and an
+ * incremental `runMerge` (lookback 2d); the median round is compared across the two sizes (target
+ * <= 1.5). Baseline in the same run: a full rebuild of core and state from all 5,000,000+ raw
+ * events, as reporting tables are rebuilt today (target: incremental <= 0.1 of it).
+ *
+ * Usage: pnpm bench:merger-incremental [--history 5000000] [--small 100000] [--delta 10000] [--rounds 7]
+ * Writes bench/results/merger-incremental.json.
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  openDuckDbWarehouse,
+  provisionWarehouse,
+  runMerge,
+  type QueryOptions,
+  type Warehouse,
+} from '../packages/merger/dist/index.js';
+import { percentile, ratio, writeResults } from './results.js';
+
+const { values } = parseArgs({
+  options: {
+    history: { type: 'string', default: '5000000' },
+    small: { type: 'string', default: '100000' },
+    delta: { type: 'string', default: '10000' },
+    rounds: { type: 'string', default: '7' },
+  },
+});
+const HISTORY = Number(values.history);
+const SMALL = Number(values.small);
+const DELTA = Number(values.delta);
+const ROUNDS = Number(values.rounds);
+const ITEMS = 50_000;
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const LOOKBACK = 2 * DAY;
+/** "Now" of the first round; history ends ten days before it, beyond the lookback. */
+const T = new Date('2026-06-01T00:00:00.000Z');
+const HISTORY_FROM = new Date(T.getTime() - 40 * DAY);
+const HISTORY_TO = new Date(T.getTime() - 10 * DAY);
+
+const ts = (date: Date) => ({ type: 'TIMESTAMP' as const, value: date });
+const int = (value: number) => ({ type: 'INT64' as const, value });
+
+/** Raw rows of `count` events numbered from `first`, published evenly over [from, to). */
+async function generateRaw(
+  warehouse: Warehouse,
+  options: { prefix: string; first: number; count: number; from: Date; to: Date; sequenceBase: number },
+): Promise<void> {
+  await warehouse.query(
+    `INSERT INTO rims_raw.item_events
+     SELECT
+       '1.0', $prefix || i, '//rims/bench', type, subject,
+       strftime(pt, '%Y-%m-%dT%H:%M:%S.%fZ'), CAST(seq AS VARCHAR), 'application/json',
+       {
+         'item_id': subject,
+         'order_id': 'order-' || i,
+         'sku': CASE WHEN committed THEN 'SKU-' || (i % 997) END,
+         'quantity': CASE WHEN committed THEN 1 + i % 3 END,
+         'location_id': CASE WHEN committed THEN 'store-' || (i % 50) END,
+         'reason': CASE WHEN NOT committed THEN 'timeout' END,
+         'shipment_id': CAST(NULL AS VARCHAR)
+       },
+       CAST(NULL AS VARCHAR), 'projects/bench/subscriptions/rims-item-events-raw', $prefix || i, pt, '{}'::JSON
+     FROM (
+       SELECT
+         i,
+         'item-' || (i % $items) AS subject,
+         seq,
+         seq % 2 = 1 AS committed,
+         CASE WHEN seq % 2 = 1 THEN 'rims.item.committed.v1' ELSE 'rims.item.released.v1' END AS type,
+         $from + to_microseconds(CAST(CAST(i - $first AS DOUBLE) * $span_us / $count AS BIGINT)) AS pt
+       FROM (SELECT i, $sequence_base + i // $items + 1 AS seq FROM range($first, $first + $count) t(i))
+     )
+     ORDER BY pt`,
+    {
+      params: {
+        prefix: { type: 'STRING', value: options.prefix },
+        items: int(ITEMS),
+        first: int(options.first),
+        count: int(options.count),
+        sequence_base: int(options.sequenceBase),
+        from: ts(options.from),
+        span_us: int((options.to.getTime() - options.from.getTime()) * 1000),
+      },
+    },
+  );
+}
+
+/** History as past merges left it: raw, core (one row per event), state, and a successful run. */
+async function generateHistory(warehouse: Warehouse, count: number): Promise<void> {
+  await generateRaw(warehouse, {
+    prefix: 'h-',
+    first: 0,
+    count,
+    from: HISTORY_FROM,
+    to: HISTORY_TO,
+    sequenceBase: 0,
+  });
+  await warehouse.query(
+    `INSERT INTO rims_core.item_events
+     SELECT id, type, source, subject, publish_time, CAST(sequence AS BIGINT), to_json(data), traceparent,
+            message_id, publish_time, publish_time, 'history'
+     FROM rims_raw.item_events ORDER BY publish_time`,
+  );
+  await warehouse.query(
+    `INSERT INTO rims_core.item_commitment_state
+     SELECT subject, rims_core.item_status_of(type), data.order_id, data.sku, data.quantity, data.location_id,
+            type = 'rims.item.committed.v1', CAST(sequence AS BIGINT), id, publish_time, publish_time
+     FROM rims_raw.item_events
+     QUALIFY row_number() OVER (PARTITION BY subject ORDER BY CAST(sequence AS BIGINT) DESC) = 1
+     -- The same physical order at every history size, so each round updates the same layout.
+     ORDER BY subject`,
+  );
+  await warehouse.query(
+    `INSERT INTO rims_core.merge_runs (run_id, mode, holder, started_at, finished_at, window_from, window_to, outcome)
+     VALUES ('history', 'incremental', 'bench', $at, $at, TIMESTAMPTZ '1970-01-01 00:00:00+00', $at, 'succeeded')`,
+    { params: { at: ts(new Date(T.getTime() - HOUR)) } },
+  );
+  await warehouse.query('CHECKPOINT');
+}
+
+/** Time spent per SQL file during incremental rounds, to show where a run's time goes. */
+const statementMs = new Map<string, number[]>();
+
+/** The warehouse, recording how long each statement takes. */
+function timed(warehouse: Warehouse): Warehouse {
+  return {
+    ...warehouse,
+    async query(sql: string, options?: QueryOptions) {
+      const started = performance.now();
+      try {
+        return await warehouse.query(sql, options);
+      } finally {
+        const name = options?.statement ?? 'other';
+        statementMs.set(name, [...(statementMs.get(name) ?? []), performance.now() - started]);
+      }
+    },
+  };
+}
+
+/** Lands round `round`'s delta and times the incremental run that merges it. */
+async function incrementalRound(warehouse: Warehouse, round: number): Promise<number> {
+  const now = new Date(T.getTime() + round * HOUR);
+  await generateRaw(warehouse, {
+    prefix: `d${String(round)}-`,
+    first: round * 1_000_000_000,
+    count: DELTA,
+    from: new Date(now.getTime() - 30 * 60_000),
+    to: now,
+    // Higher than any history sequence, so every delta event applies.
+    sequenceBase: 1_000_000 + round * 1_000,
+  });
+  // Landing's own writes are checkpointed before the clock starts, as a lander's commits would be.
+  await warehouse.query('CHECKPOINT');
+  const started = performance.now();
+  const report = await runMerge(timed(warehouse), { now, lookbackMs: LOOKBACK });
+  const elapsed = performance.now() - started;
+  const chunk = report.chunks[0];
+  if (report.outcome !== 'succeeded' || chunk?.coreInserted !== DELTA) {
+    throw new Error(`round ${String(round)} did not merge its delta: ${JSON.stringify(report)}`);
+  }
+  return elapsed;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'rims-bench-merger-'));
+const sizes = { small: SMALL, large: HISTORY } as const;
+type Size = keyof typeof sizes;
+const warehouses: Partial<Record<Size, Warehouse>> = {};
+try {
+  for (const name of Object.keys(sizes) as Size[]) {
+    const warehouse = await openDuckDbWarehouse(join(dir, `${name}.duckdb`));
+    warehouses[name] = warehouse;
+    await provisionWarehouse(warehouse);
+    const generated = performance.now();
+    await generateHistory(warehouse, sizes[name]);
+    console.log(
+      `${name}: ${String(sizes[name])} events of history in ${String(Math.round(performance.now() - generated))} ms`,
+    );
+  }
+  // Rounds alternate between the two warehouses, so drift (a busy neighbour, the page cache) hits both alike.
+  const incremental: Record<Size, number[]> = { small: [], large: [] };
+  const breakdown: Record<string, Record<string, number>> = {};
+  const perSize: Record<Size, Map<string, number[]>> = { small: new Map(), large: new Map() };
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const name of Object.keys(sizes) as Size[]) {
+      const warehouse = warehouses[name];
+      if (!warehouse) throw new Error(`no ${name} warehouse`);
+      statementMs.clear();
+      incremental[name].push(await incrementalRound(warehouse, round));
+      for (const [statement, samples] of statementMs) {
+        perSize[name].set(statement, [...(perSize[name].get(statement) ?? []), ...samples]);
+      }
+    }
+  }
+  for (const name of Object.keys(sizes) as Size[]) {
+    breakdown[name] = Object.fromEntries(
+      [...perSize[name]].map(([statement, samples]) => [statement, percentile(samples, 50)]),
+    );
+    console.log(`${name}: incremental rounds ${incremental[name].map((ms) => ms.toFixed(0)).join(', ')} ms`);
+    console.log(`${name}: p50 ms per statement ${JSON.stringify(breakdown[name])}`);
+  }
+
+  // Baseline: what a rebuild from scratch costs on the same data.
+  const large = warehouses.large;
+  if (!large) throw new Error('no large warehouse');
+  await large.query('DELETE FROM rims_core.item_events');
+  await large.query('DELETE FROM rims_core.item_commitment_state');
+  await large.query('DELETE FROM rims_core.merge_runs');
+  await large.query('CHECKPOINT');
+  const to = new Date(T.getTime() + (ROUNDS + 1) * HOUR);
+  const started = performance.now();
+  const rebuild = await runMerge(large, { from: new Date(0), to, chunkMs: to.getTime() });
+  const rebuildMs = performance.now() - started;
+  const rebuildRows = rebuild.chunks[0]?.coreInserted ?? 0;
+  console.log(`large: full rebuild of ${String(rebuildRows)} events in ${rebuildMs.toFixed(0)} ms`);
+
+  const files: Record<string, number> = {};
+  for (const name of Object.keys(sizes) as Size[]) {
+    await warehouses[name]?.query('CHECKPOINT');
+    files[name] = statSync(join(dir, `${name}.duckdb`)).size;
+  }
+  const smallP50 = percentile(incremental.small, 50);
+  const largeP50 = percentile(incremental.large, 50);
+  writeResults('merger-incremental', {
+    warehouse: 'duckdb',
+    items: ITEMS,
+    history_events: sizes,
+    delta_events_per_round: DELTA,
+    rounds: ROUNDS,
+    lookback: '2d',
+    incremental_ms: {
+      history_small: { p50: smallP50, samples: incremental.small.map((ms) => Math.round(ms)) },
+      history_large: { p50: largeP50, samples: incremental.large.map((ms) => Math.round(ms)) },
+    },
+    incremental_p50_ms_per_statement: breakdown,
+    full_rebuild_large: { ms: Math.round(rebuildMs), events: rebuildRows },
+    database_bytes: files,
+    ratios: {
+      incremental_large_vs_small_history: ratio(largeP50, smallP50),
+      incremental_vs_full_rebuild_large: ratio(largeP50, rebuildMs),
+    },
+    targets: { incremental_large_vs_small_history: 1.5, incremental_vs_full_rebuild_large: 0.1 },
+  });
+} finally {
+  for (const warehouse of Object.values(warehouses)) await warehouse.close();
+  rmSync(dir, { recursive: true, force: true });
+}

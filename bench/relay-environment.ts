@@ -1,0 +1,64 @@
+/** What the relay benchmarks share: a migrated database of their own and a topic on the emulator. */
+import { randomUUID } from 'node:crypto';
+import { PubSub } from '@google-cloud/pubsub';
+import { Kysely, PostgresDialect } from 'kysely';
+import type pg from 'pg';
+import {
+  createDatabase,
+  dropDatabase,
+  droppablePool,
+  emulatorClientConfig,
+  migrateDatabase,
+  resolvePostgres,
+  resolvePubSubEmulator,
+  uniqueDatabaseName,
+  withDatabase,
+} from '@rims/test-harness';
+
+/** A benchmark's PostgreSQL database and Pub/Sub topic; `close()` removes both. */
+export interface RelayBenchEnvironment {
+  readonly url: string;
+  readonly pool: pg.Pool;
+  readonly db: Kysely<unknown>;
+  readonly pubsub: PubSub;
+  readonly topicName: string;
+  readonly origins: { postgres: string; pubsub: string };
+  close(): Promise<void>;
+}
+
+/** Finds (or starts) PostgreSQL and the emulator, and prepares a migrated database and a topic. */
+export async function relayBenchEnvironment(label: string): Promise<RelayBenchEnvironment> {
+  // No GCE metadata server here: stop google-auth-library probing for one (and warning), as the
+  // tests and the demo do.
+  process.env.METADATA_SERVER_DETECTION ??= 'none';
+  const postgres = await resolvePostgres();
+  const emulator = await resolvePubSubEmulator();
+  const name = uniqueDatabaseName(label);
+  await createDatabase(postgres.url, name);
+  const url = withDatabase(postgres.url, name);
+  await migrateDatabase(url);
+  const pool = droppablePool(url, 8);
+  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
+  const pubsub = new PubSub(emulatorClientConfig(emulator.host, emulator.projectId));
+  const topicName = `${label.replaceAll('_', '-')}-${randomUUID().slice(0, 8)}`;
+  await pubsub.createTopic(topicName);
+  return {
+    url,
+    pool,
+    db,
+    pubsub,
+    topicName,
+    origins: { postgres: postgres.origin, pubsub: emulator.origin },
+    close: async () => {
+      await pubsub
+        .topic(topicName)
+        .delete()
+        .catch(() => undefined);
+      await pubsub.close();
+      await db.destroy();
+      await dropDatabase(postgres.url, name);
+      await emulator.stop();
+      await postgres.stop();
+    },
+  };
+}

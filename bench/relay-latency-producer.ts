@@ -1,0 +1,82 @@
+/**
+ * The producer of bench/relay-latency, in a process of its own so that it offers its load on time
+ * whatever the relay does: commits one event per transaction at a steady rate and reports each
+ * event's commit time (wall clock, sub-millisecond) to the parent over IPC.
+ *
+ * Usage (by bench/relay-latency.ts): relay-latency-producer.ts <database url> <rate> <seconds> <notify|quiet>
+ */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { createOutbox } from '@rims/outbox';
+
+/** What the producer sends its parent. */
+export type ProducerMessage =
+  | { kind: 'committed'; events: [id: string, committedAt: number][] }
+  | { kind: 'done'; offeredPerSecond: number };
+
+const [url, rateText, secondsText, notify] = process.argv.slice(2);
+const RATE = Number(rateText);
+const total = RATE * Number(secondsText);
+const SUBJECTS = 200;
+const TICK_MS = 10;
+const send = (message: ProducerMessage) =>
+  new Promise<void>((resolve) => {
+    process.send?.(message, undefined, undefined, () => {
+      resolve();
+    });
+  });
+const now = () => performance.timeOrigin + performance.now();
+
+const db = new Kysely<unknown>({
+  dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 8 }) }),
+});
+const outbox = createOutbox({ source: '//rims/bench', notify: notify === 'notify' });
+const committed: [string, number][] = [];
+const flush = setInterval(() => {
+  if (committed.length > 0) void send({ kind: 'committed', events: committed.splice(0) });
+}, 50);
+
+const commits: Promise<void>[] = [];
+const started = performance.now();
+let sent = 0;
+const commitOne = () => {
+  const subject = `item-${String(sent % SUBJECTS)}`;
+  commits.push(
+    db
+      .transaction()
+      .execute((trx) =>
+        outbox.enqueue(trx, {
+          type: 'rims.item.committed.v1',
+          subject,
+          data: {
+            item_id: subject,
+            order_id: randomUUID(),
+            sku: 'SKU-1',
+            quantity: 1,
+            location_id: 'store-1',
+          },
+        }),
+      )
+      .then(([row]) => {
+        if (row) committed.push([row.id, now()]);
+      }),
+  );
+  sent += 1;
+};
+while (sent < total) {
+  // A steady schedule: event k starts at k / RATE seconds, whatever earlier ones are doing; the
+  // events that fell due while this loop slept start together.
+  const due = Math.min(total, Math.floor(((performance.now() - started) * RATE) / 1000) + 1);
+  while (sent < due) commitOne();
+  if (sent >= total) break;
+  const nextAt = started + (sent * 1000) / RATE;
+  await sleep(Math.max(0, Math.min(TICK_MS, nextAt - performance.now())));
+}
+await Promise.all(commits);
+const offeredPerSecond = total / ((performance.now() - started) / 1000);
+clearInterval(flush);
+await send({ kind: 'committed', events: committed.splice(0) });
+await send({ kind: 'done', offeredPerSecond });
+await db.destroy();
