@@ -15,6 +15,7 @@ import { startHttpServer, type HealthReport } from './http-server.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { MarkQueue } from './mark-queue.js';
 import { createRelayMetrics, type RelayMetrics } from './metrics.js';
+import { publishCallOptions } from './publish-call-options.js';
 import { PublishLoop, type ParkedEvent, type PublishedEvent } from './publish-loop.js';
 import { relaySql, type RelaySql } from './queries.js';
 import { deletePublishedEvents } from './retention.js';
@@ -214,7 +215,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
     const topic = pubsub.topic(settings.topic, {
       messageOrdering: true,
       batching: { maxMessages: 1_000, maxBytes: 9 * 1024 * 1024, maxMilliseconds: 1 },
-      gaxOpts: { timeout: settings.publishTimeoutMs },
+      gaxOpts: publishCallOptions(settings.publishTimeoutMs),
     });
 
     const leases = new LeaseKeeper({

@@ -4,6 +4,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   emulatorClientConfig,
+  freePort,
   migrateDatabase,
   startPubSubEmulator,
   startThrowawayPostgres,
@@ -58,6 +59,21 @@ async function produce(
     await onRound?.(round);
   }
   return subjects.length * rounds;
+}
+
+/**
+ * Takes an exclusive lock on the outbox table, which stops the relay fetching and recording (and
+ * writers writing) until the returned function releases it.
+ */
+async function lockOutbox(databaseUrl: string): Promise<() => Promise<void>> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  await client.query('BEGIN');
+  await client.query('LOCK TABLE rims_outbox.events IN ACCESS EXCLUSIVE MODE');
+  return async () => {
+    await client.query('COMMIT');
+    await client.end();
+  };
 }
 
 describe('a Pub/Sub outage', () => {
@@ -128,12 +144,27 @@ describe('a Pub/Sub outage', () => {
           });
           await before.close();
           await client.close();
-          await managed.start();
-          client = new PubSub(emulatorClientConfig(managed.host, managed.projectId));
-          // Until the topic exists again nothing can be accepted: whatever was accepted so far, the
-          // old emulator accepted, and may have lost.
-          acceptedBeforeStop = new Set(accepted);
-          after = await orderedTopic(client, names);
+          // A message published to a topic that has no subscription yet is dropped, so the relay
+          // must not publish between the topic's re-creation and its subscription's. Lock it out of
+          // the outbox (its next fetch waits) until both exist, once its publishes have all failed
+          // (and the last accepted ones are recorded, which the lock would hold up).
+          const nothingInFlight = () =>
+            waitFor(() => running.health().details.inFlight === 0, {
+              timeoutMs: 20_000,
+              description: 'the publishes to the stopped emulator to fail',
+            });
+          await nothingInFlight();
+          const unlock = await lockOutbox(database.url);
+          try {
+            await nothingInFlight();
+            // Whatever was accepted so far, the old emulator accepted, and may have lost.
+            acceptedBeforeStop = new Set(accepted);
+            await managed.start();
+            client = new PubSub(emulatorClientConfig(managed.host, managed.projectId));
+            after = await orderedTopic(client, names);
+          } finally {
+            await unlock();
+          }
         })();
       }
     });
@@ -152,7 +183,7 @@ describe('a Pub/Sub outage', () => {
         return mustArrive.every((r) => ids.has(r.id));
       },
       {
-        timeoutMs: 60_000,
+        timeoutMs: 40_000,
         intervalMs: 200,
         description: 'every event not accepted by the stopped emulator to arrive',
       },
@@ -226,6 +257,43 @@ describe('a Pub/Sub outage', () => {
       managed.resume();
       await close();
       await client.close();
+    }
+  });
+});
+
+describe('a Pub/Sub that refuses connections', () => {
+  it('fails each publish within its deadline, so a subject is not held past it', async () => {
+    const db = database.kysely<unknown>();
+    const publishTimeoutMs = 1_000;
+    const relay = createRelay({
+      ...FAST,
+      publishTimeoutMs,
+      databaseUrl: database.url,
+      // Nothing listens here: every connection attempt is refused at once.
+      emulatorHost: `127.0.0.1:${String(await freePort())}`,
+      projectId: pubsub.projectId,
+      topic: 'refused-events',
+      pollIntervalMs: 100,
+    });
+    try {
+      await relay.start();
+      const subjects = Array.from({ length: 10 }, (_, i) => `item-refused-${String(i)}`);
+      await produce(db, subjects, 1);
+      const committed = performance.now();
+      // Each subject is its own publish request, each retried by the client until its deadline.
+      await waitFor(
+        async () => {
+          const failed = await sql<{ count: string }>`
+            SELECT count(*)::text AS count FROM rims_outbox.events
+            WHERE subject LIKE 'item-refused-%' AND last_error IS NOT NULL`.execute(db);
+          return failed.rows[0]?.count === String(subjects.length);
+        },
+        { timeoutMs: 30_000, intervalMs: 50, description: 'every publish to fail' },
+      );
+      // The deadline, plus a quarter of it for the last retry's sleep, plus fetching and recording.
+      expect(performance.now() - committed).toBeLessThan(publishTimeoutMs * 1.25 + 1_000);
+    } finally {
+      await relay.stop({ timeout: 2_000 });
     }
   });
 });
