@@ -290,8 +290,9 @@ describe('a Pub/Sub that refuses connections', () => {
         },
         { timeoutMs: 30_000, intervalMs: 50, description: 'every publish to fail' },
       );
-      // The deadline, plus a quarter of it for the last retry's sleep, plus fetching and recording.
-      expect(performance.now() - committed).toBeLessThan(publishTimeoutMs * 1.25 + 1_000);
+      // The deadline, plus a quarter of it for the last retry's sleep, plus time to fetch and record
+      // on a loaded machine. The client's default retries overshoot by up to 25.6 s per publish.
+      expect(performance.now() - committed).toBeLessThan(publishTimeoutMs * 1.25 + 2_000);
     } finally {
       await relay.stop({ timeout: 2_000 });
     }
