@@ -32,6 +32,19 @@ async function relayConnections(db: Kysely<unknown>, relay: Relay): Promise<numb
   return Number(result.rows[0]?.n);
 }
 
+/**
+ * Waits until `relay` has no connection left. A closed connection's backend leaves
+ * pg_stat_activity a moment after the client ends it; a pool left open would keep its idle
+ * connections for its 10 s idle timeout, far longer than this waits.
+ */
+async function expectNoRelayConnections(db: Kysely<unknown>, relay: Relay): Promise<void> {
+  await waitFor(async () => (await relayConnections(db, relay)) === 0, {
+    timeoutMs: 2_000,
+    intervalMs: 50,
+    description: "the relay's database connections to close",
+  });
+}
+
 describe('a subject whose event cannot be published', () => {
   it('sends none of its later events ahead of it, and parks it after max attempts', async () => {
     const db = database.kysely<unknown>();
@@ -120,7 +133,7 @@ describe('the relay lifecycle', () => {
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       expect(received.filter((r) => r.event.subject === 'item-after-stop')).toEqual([]);
       expect(await countEvents(db, 'pending')).toBe(pendingBefore + 1);
-      expect(await relayConnections(db, relay)).toBe(0);
+      await expectNoRelayConnections(db, relay);
       const registered = await sql<{ n: string }>`
         SELECT count(*) AS n FROM rims_outbox.relay_replicas WHERE replica_id = ${relay.replicaId}`.execute(
         db,
@@ -143,7 +156,7 @@ describe('the relay lifecycle', () => {
         http: { port, host: '127.0.0.1' },
       });
       await expect(relay.start()).rejects.toThrow(/EADDRINUSE/);
-      expect(await relayConnections(db, relay)).toBe(0);
+      await expectNoRelayConnections(db, relay);
       expect((await relay.stop()).drained).toBe(true);
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
