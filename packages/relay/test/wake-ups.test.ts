@@ -53,11 +53,13 @@ describe('adaptive wake-ups', () => {
 
   it('marks an idle relay as waiting, and a NOTIFY wakes it within well under the poll interval', async () => {
     const db = database.kysely<unknown>();
-    await waitFor(async () => (await waitingReplicas(db)).includes('relay-wake'), {
-      timeoutMs: 10_000,
-      description: 'the idle relay to mark itself as waiting',
-    });
-    expect(relay.health().details.waitingForWakeUp).toBe(true);
+    // The relay knows of its mark once it has the INSERT's answer, a moment after the row is visible.
+    await waitFor(
+      async () =>
+        relay.health().details.waitingForWakeUp === true &&
+        (await waitingReplicas(db)).includes('relay-wake'),
+      { timeoutMs: 10_000, description: 'the idle relay to mark itself as waiting' },
+    );
     expect(await relay.metrics.metrics()).toContain('rims_relay_waiting_for_wakeup 1');
 
     const before = notifications.count();
