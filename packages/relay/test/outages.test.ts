@@ -205,7 +205,8 @@ describe('a Pub/Sub outage', () => {
         ).toBe(true);
       }
     }
-    expect(running.health().ready).toBe(true);
+    // Ready once the relay has a publish's answer, which may come after subscribers got the message.
+    await waitFor(() => running.health().ready, { timeoutMs: 5_000, description: 'the relay to be ready' });
     const metrics = await running.metrics.metrics();
     expect(metrics).toMatch(/rims_relay_publish_retries_total\{kind="systemic"\} [1-9]/);
     expect(metrics).toContain('rims_relay_events_parked_dead_total 0');

@@ -154,10 +154,12 @@ describe('a wait mark lost in a crash', () => {
     });
     await relay.start();
     try {
-      await waitFor(async () => (await waitingReplicas(db)).includes('relay-refresh'), {
-        timeoutMs: 10_000,
-        description: 'the relay to wait',
-      });
+      await waitFor(
+        async () =>
+          relay.health().details.waitingForWakeUp === true &&
+          (await waitingReplicas(db)).includes('relay-refresh'),
+        { timeoutMs: 10_000, description: 'the relay to wait' },
+      );
       await sql`TRUNCATE rims_outbox.relay_waiting`.execute(db);
       expect(relay.health().details.waitingForWakeUp, 'the relay cannot know').toBe(true);
       await waitFor(async () => (await waitingReplicas(db)).includes('relay-refresh'), {
