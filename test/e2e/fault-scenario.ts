@@ -220,7 +220,7 @@ export async function runFaultScenario(options: FaultScenarioOptions): Promise<F
     await waitFor(async () => (await countEvents(db, sql`published_at IS NULL AND dead_at IS NULL`)) === 0, {
       timeoutMs: 120_000,
       intervalMs: 250,
-      description: `the relays to publish every event\n${relays.map((r) => r.output()).join('\n')}`,
+      description: () => `the relays to publish every event\n${relays.map((r) => r.output()).join('\n')}`,
     });
     expectNoDeadEvents(await countEvents(db, sql`dead_at IS NOT NULL`));
     log('every event is published');

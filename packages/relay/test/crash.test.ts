@@ -73,7 +73,8 @@ describe('a relay killed mid-stream', () => {
     await waitFor(() => distinctIds(received).size >= total, {
       timeoutMs: 60_000,
       intervalMs: 200,
-      description: `all ${String(total)} events after the restart (output: ${second.output().slice(-2000)})`,
+      description: () =>
+        `all ${String(total)} events after the restart (output: ${second.output().slice(-2000)})`,
     });
 
     const deliveries = new Map<string, number>();

@@ -189,7 +189,7 @@ export function spawnRelay(args: readonly string[], env: Record<string, string>)
         },
         {
           timeoutMs: 20_000,
-          description: `the relay to start (output so far: ${relay.output().slice(-2000)})`,
+          description: () => `the relay to start (output so far: ${relay.output().slice(-2000)})`,
         },
       ),
   };

@@ -55,7 +55,8 @@ describe('two relay processes', () => {
     await waitFor(() => distinctIds(received).size >= total, {
       timeoutMs: 90_000,
       intervalMs: 200,
-      description: `all ${String(total)} events to arrive (relay output: ${relays.map((r) => r.output().slice(-1500)).join('\n---\n')})`,
+      description: () =>
+        `all ${String(total)} events to arrive (relay output: ${relays.map((r) => r.output().slice(-1500)).join('\n---\n')})`,
     });
 
     // Per subject, every delivery (not just the first of each event) has a higher sequence than the last.

@@ -6,8 +6,11 @@ export interface WaitOptions {
   timeoutMs?: number;
   /** Poll every this many milliseconds; default 50. */
   intervalMs?: number;
-  /** Named in the timeout error, for example 'all 10,000 events to arrive'. */
-  description?: string;
+  /**
+   * Named in the timeout error, for example 'all 10,000 events to arrive'. A function is called
+   * only when the wait times out, so it can report what happened meanwhile (a child's output).
+   */
+  description?: string | (() => string);
 }
 
 /**
@@ -31,8 +34,10 @@ export async function waitFor<T>(
     }
     if (Date.now() > deadline) {
       const reason = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
+      const description =
+        typeof options.description === 'function' ? options.description() : options.description;
       throw new Error(
-        `timed out after ${String(timeoutMs)} ms waiting for ${options.description ?? 'a condition'}${reason}`,
+        `timed out after ${String(timeoutMs)} ms waiting for ${description ?? 'a condition'}${reason}`,
       );
     }
     await sleep(options.intervalMs ?? 50);
