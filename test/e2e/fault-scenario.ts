@@ -122,9 +122,11 @@ export async function runFaultScenario(options: FaultScenarioOptions): Promise<F
       DATABASE_URL: databaseUrl,
       RELAY_HTTP_PORT: '0',
       RELAY_HTTP_HOST: '127.0.0.1',
-      RELAY_LEASE_TTL: '3s',
+      RELAY_LEASE_TTL: '6s',
       RELAY_HEARTBEAT_INTERVAL: '500ms',
-      RELAY_PUBLISH_TIMEOUT: '2s',
+      // The default. With 2 s, one heavily loaded run published nothing for two minutes after the
+      // emulator restart, its last errors being deadlines exceeded after 2.7 s.
+      RELAY_PUBLISH_TIMEOUT: '4s',
       RELAY_BACKOFF_MAX: '1s',
       LOG_LEVEL: 'warn',
     };

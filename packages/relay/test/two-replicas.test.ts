@@ -59,16 +59,21 @@ describe('two relay processes', () => {
         `all ${String(total)} events to arrive (relay output: ${relays.map((r) => r.output().slice(-1500)).join('\n---\n')})`,
     });
 
-    // Per subject, every delivery (not just the first of each event) has a higher sequence than the last.
+    // Per subject, each event's first delivery has a higher sequence than every delivery before it.
+    // A later delivery of an event already delivered is a duplicate, which at-least-once allows: on a
+    // loaded machine a publish can time out after Pub/Sub accepted it, and its events are sent again.
     const lastSequence = new Map<string, number>();
+    const delivered = new Set<string>();
     const violations: string[] = [];
     for (const { event } of received) {
       const sequence = Number(event.sequence);
       const last = lastSequence.get(event.subject) ?? 0;
-      if (sequence <= last) violations.push(`${event.subject}: ${String(sequence)} after ${String(last)}`);
-      lastSequence.set(event.subject, sequence);
+      if (!delivered.has(event.id) && sequence <= last)
+        violations.push(`${event.subject}: ${String(sequence)} first delivered after ${String(last)}`);
+      delivered.add(event.id);
+      lastSequence.set(event.subject, Math.max(last, sequence));
     }
-    expect(violations).toEqual([]);
+    expect(violations, relays.map((r) => r.output().slice(-4000)).join('\n---\n')).toEqual([]);
     expect(lastSequence.size).toBe(SUBJECTS);
     expect([...lastSequence.values()].every((s) => s === PER_SUBJECT)).toBe(true);
 
