@@ -7,6 +7,7 @@ import { PG_ERROR, migrate, pgErrorCode } from '@rims/outbox';
 import { RELAY_SETTINGS, flagOf, loadRelayConfig, relayOptionsFrom, relayConfigSchema } from './config.js';
 import { listDeadEvents, retryDeadEvents } from './dead-events.js';
 import { replayEvents, type ReplayResult } from './replay.js';
+import type { RunOnceResult } from './relay.js';
 
 /** Where the CLI writes, and how it learns of SIGTERM/SIGINT (the binary wires the real ones). */
 export interface CliIo {
@@ -17,11 +18,12 @@ export interface CliIo {
 }
 
 /** Exit codes of `rims-relay`. */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, incomplete: 3 } as const;
 
 const USAGE = `Usage:
   rims-relay [flags]                 publish outbox events to Pub/Sub until SIGTERM
-  rims-relay --once [flags]          publish everything pending, then exit 0
+  rims-relay --once [flags]          publish everything pending now, then exit 0 (exit 3 naming
+                                     what is left after RELAY_ONCE_TIMEOUT)
   rims-relay dead list [--limit N] [--json]
                                      list events parked as dead, oldest first
   rims-relay dead retry <id>... | --all
@@ -173,7 +175,7 @@ async function serve(config: ReturnType<typeof loadRelayConfig>, once: boolean, 
   // Loaded here so that `dead`, `migrate` and `--help` do not pay for the Pub/Sub client.
   const { createRelay } = await import('./relay.js');
   const logger = pino({ name: 'rims-relay', level: config.LOG_LEVEL });
-  const relay = createRelay({ ...relayOptionsFrom(config), logger });
+  const relay = createRelay({ ...relayOptionsFrom(config, { once }), logger });
   let stopping: Promise<unknown> | undefined;
   const signalled = new Promise<void>((resolve) => {
     io.onStopSignal((signal) => {
@@ -183,7 +185,15 @@ async function serve(config: ReturnType<typeof loadRelayConfig>, once: boolean, 
     });
   });
   if (once) {
-    await relay.runOnce();
+    const result = await relay.runOnce();
+    await stopping;
+    if (!result.complete) {
+      io.stderr(
+        `rims-relay: --once gave up after ${String(config.RELAY_ONCE_TIMEOUT)} ms; left:\n${formatRemaining(result.remaining)}`,
+      );
+      return EXIT.incomplete;
+    }
+    return EXIT.ok;
   } else {
     await relay.start();
     await signalled;
@@ -217,6 +227,16 @@ async function withPool<T>(url: string, work: (pool: pg.Pool) => Promise<T>): Pr
   } finally {
     await pool.end();
   }
+}
+
+function formatRemaining(remaining: RunOnceResult['remaining']): string {
+  return remaining
+    .map((left) =>
+      left.lease_partition < 0
+        ? '  unknown: the database could not be reached to count them\n'
+        : `  partition ${String(left.lease_partition)}: ${left.pending} event(s) pending, lease ${left.owner ? `held by ${left.owner} until ${left.expires_at ?? '?'}` : 'free'}\n`,
+    )
+    .join('');
 }
 
 function formatDeadEvents(events: Awaited<ReturnType<typeof listDeadEvents>>): string {

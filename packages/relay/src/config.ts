@@ -99,14 +99,15 @@ export const relayConfigSchema = z
     ),
     RELAY_STATS_INTERVAL: duration('5s', 'how often the backlog gauges are measured'),
     RELAY_SHUTDOWN_TIMEOUT: duration('8s', 'how long SIGTERM waits for in-flight publishes'),
+    RELAY_ONCE_TIMEOUT: duration('2m', 'how long --once may take before it exits 3 naming what is left'),
     RELAY_HTTP_PORT: z.coerce
       .number({ error: 'must be a whole number' })
       .int('must be a whole number')
       .min(0, 'must be 0 to 65535')
       .max(65_535, 'must be 0 to 65535')
-      .prefault(RELAY_DEFAULTS.httpPort)
+      .optional()
       .describe(
-        `the port of /healthz, /readyz and /metrics, 0 for any free port (default ${String(RELAY_DEFAULTS.httpPort)})`,
+        `the port of /healthz, /readyz and /metrics, 0 for any free port (default ${String(RELAY_DEFAULTS.httpPort)}; with --once, no HTTP server unless set)`,
       ),
     RELAY_HTTP_HOST: z
       .string()
@@ -184,11 +185,14 @@ export function loadRelayConfig(
 }
 
 /**
- * The {@link RelayOptions} of validated settings (logger, tracer and hooks are the caller's).
+ * The {@link RelayOptions} of validated settings (logger, tracer and hooks are the caller's). A
+ * long-running relay serves HTTP on RELAY_HTTP_PORT (default 9464); `--once` only when it is set, so
+ * that several `--once` runs on one host do not compete for the port.
  *
  * @example createRelay({ ...relayOptionsFrom(loadRelayConfig(process.env)), logger })
  */
-export function relayOptionsFrom(config: RelayConfig): RelayOptions {
+export function relayOptionsFrom(config: RelayConfig, mode: { once?: boolean } = {}): RelayOptions {
+  const port = config.RELAY_HTTP_PORT ?? (mode.once === true ? undefined : RELAY_DEFAULTS.httpPort);
   return {
     databaseUrl: config.DATABASE_URL,
     projectId: config.PUBSUB_PROJECT_ID,
@@ -211,8 +215,9 @@ export function relayOptionsFrom(config: RelayConfig): RelayOptions {
     retentionBatchSize: config.RELAY_RETENTION_BATCH_SIZE,
     statsIntervalMs: config.RELAY_STATS_INTERVAL,
     shutdownTimeoutMs: config.RELAY_SHUTDOWN_TIMEOUT,
+    onceTimeoutMs: config.RELAY_ONCE_TIMEOUT,
     ...(config.RELAY_REPLICA_ID ? { replicaId: config.RELAY_REPLICA_ID } : {}),
-    http: { port: config.RELAY_HTTP_PORT, host: config.RELAY_HTTP_HOST },
+    ...(port === undefined ? {} : { http: { port, host: config.RELAY_HTTP_HOST } }),
     processMetrics: true,
   };
 }

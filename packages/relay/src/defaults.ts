@@ -24,6 +24,7 @@ export const RELAY_DEFAULTS = {
   retentionBatchSize: 1_000,
   statsIntervalMs: 5_000,
   shutdownTimeoutMs: 8_000,
+  onceTimeoutMs: 120_000,
   httpHost: '0.0.0.0',
   httpPort: 9464,
 } as const;

@@ -10,7 +10,8 @@
  */
 export { RELAY_DEFAULTS } from './defaults.js';
 export { createRelay, type Relay, type RelayOptions, type RunOnceResult, type StopResult } from './relay.js';
-export type { PublishedEvent, ParkedEvent } from './publish-loop.js';
+export type { PublishedEvent, ParkedEvent } from './publishing/publish-loop.js';
+export type { RemainingPartition } from './publishing/outbox-port.js';
 export type { HealthReport } from './http-server.js';
 export { listDeadEvents, retryDeadEvents, type DeadEvent, type DeadEventOptions } from './dead-events.js';
 export { replayEvents, type ReplayOptions, type ReplayResult } from './replay.js';

@@ -27,6 +27,7 @@ const FILES = {
   retryDead: 'postgres/relay/retry-dead.sql',
   wakeRelays: 'postgres/relay/wake-relays.sql',
   maxPosition: 'postgres/relay/max-position.sql',
+  onceRemaining: 'postgres/relay/once-remaining.sql',
   markWaiting: 'postgres/relay/mark-waiting.sql',
   unmarkWaiting: 'postgres/relay/unmark-waiting.sql',
   replayPlan: 'postgres/relay/replay-plan.sql',

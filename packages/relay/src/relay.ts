@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { PubSub, type Topic } from '@google-cloud/pubsub';
+import { PubSub } from '@google-cloud/pubsub';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { pino, type Logger } from 'pino';
@@ -16,7 +16,9 @@ import { LeaseKeeper } from './lease-keeper.js';
 import { MarkQueue } from './mark-queue.js';
 import { createRelayMetrics, type RelayMetrics } from './metrics.js';
 import { publishCallOptions } from './publish-call-options.js';
-import { PublishLoop, type ParkedEvent, type PublishedEvent } from './publish-loop.js';
+import { outboxPort, type RemainingPartition } from './publishing/outbox-port.js';
+import { PublishLoop, type ParkedEvent, type PublishedEvent } from './publishing/publish-loop.js';
+import { topicPort } from './publishing/pubsub-port.js';
 import { relaySql, type RelaySql } from './queries.js';
 import { deletePublishedEvents } from './retention.js';
 import { noopTracer, type TracerLike } from './telemetry.js';
@@ -74,6 +76,8 @@ export interface RelayOptions {
   retentionBatchSize?: number;
   /** How often the backlog and dead-event gauges are measured; default 5,000 ms. */
   statsIntervalMs?: number;
+  /** How long `runOnce()` may take before it gives up and reports what is left; default 120,000 ms. */
+  onceTimeoutMs?: number;
   /** How long `stop()` (and the end of `runOnce()`) waits for in-flight publishes; default 8,000 ms. */
   shutdownTimeoutMs?: number;
   /** This replica's id in the lease tables; default `<hostname>-<pid>-<random>`. */
@@ -130,9 +134,10 @@ export interface Relay {
    */
   stop(options?: { timeout?: number }): Promise<StopResult>;
   /**
-   * Publishes everything pending (up to the newest event at the call) in the partitions it can take
-   * a lease on, then stops. Running replicas count it in their fair share while it runs, so beside
-   * them it publishes part of the work. The relay must not be started.
+   * Publishes everything pending up to the newest event at the call, then stops. It takes every
+   * lease that is free or expires while it runs (a crashed replica's, after the lease TTL); beside
+   * running replicas it publishes part of the work and waits for them to publish the rest. Gives up
+   * after `onceTimeoutMs` and reports what is left (`complete: false`). The relay must not be started.
    */
   runOnce(): Promise<RunOnceResult>;
   /** Liveness and readiness, as /healthz and /readyz report them. */
@@ -147,6 +152,10 @@ export interface Relay {
 export interface RunOnceResult {
   readonly published: number;
   readonly dead: number;
+  /** Every event pending at the start is published or parked dead (by this run or another replica). */
+  readonly complete: boolean;
+  /** What was left at the timeout, by lease partition, with the lease holder; empty when complete. */
+  readonly remaining: readonly RemainingPartition[];
 }
 
 type Settings = Required<
@@ -259,9 +268,8 @@ export function createRelay(options: RelayOptions = {}): Relay {
       },
     });
     const loop = new PublishLoop({
-      db: pool,
-      sql,
-      topic,
+      outbox: outboxPort(pool, sql),
+      pubsub: topicPort(topic),
       leases,
       marks,
       metrics,
@@ -285,7 +293,6 @@ export function createRelay(options: RelayOptions = {}): Relay {
       pool,
       pubsub,
       ownsPubSub,
-      topic,
       leases,
       marks,
       loop,
@@ -385,6 +392,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
       state = 'running';
       const before = await metricValue(metrics, 'published');
       const deadBefore = await metricValue(metrics, 'parkedDead');
+      let remaining: readonly RemainingPartition[] = [];
       try {
         starting = (async () => {
           runtime = await boot('all');
@@ -392,19 +400,23 @@ export function createRelay(options: RelayOptions = {}): Relay {
         })();
         await starting;
         // A stop() during the boot means: publish nothing.
-        if (stillRunning()) {
+        if (stillRunning() && runtime) {
           logger.info({ topic: settings.topic, schema }, 'relay publishing the backlog once');
-          await runtime?.runToCompletion();
+          remaining = await runtime.runToCompletion(settings.onceTimeoutMs);
         }
       } finally {
         // stop() may have been called meanwhile (SIGTERM): it and this share one shutdown.
         await relay.stop();
       }
-      const result = {
+      const result: RunOnceResult = {
         published: (await metricValue(metrics, 'published')) - before,
         dead: (await metricValue(metrics, 'parkedDead')) - deadBefore,
+        complete: remaining.length === 0,
+        remaining,
       };
-      logger.info(result, 'backlog published');
+      if (result.complete)
+        logger.info({ published: result.published, dead: result.dead }, 'backlog published');
+      else logger.error({ ...result, remaining }, 'backlog not drained within the once timeout');
       return result;
     },
   };
@@ -415,7 +427,6 @@ interface RuntimeParts {
   readonly pool: pg.Pool;
   readonly pubsub: PubSub;
   readonly ownsPubSub: boolean;
-  readonly topic: Topic;
   readonly leases: LeaseKeeper;
   readonly marks: MarkQueue;
   readonly loop: PublishLoop;
@@ -462,7 +473,12 @@ class Runtime {
     void this.measureBacklog();
   }
 
-  async runToCompletion(): Promise<void> {
+  /**
+   * Publishes the backlog up to the newest event now, taking over every lease that is free or
+   * expires meanwhile, until the backlog is drained (by this run or another replica) or
+   * `timeoutMs` passes. Returns what is left (nothing when drained).
+   */
+  async runToCompletion(timeoutMs: number): Promise<readonly RemainingPartition[]> {
     // The first lease tick decides which partitions this run may publish; it schedules the next.
     // Tracked like every tick, so a stop() meanwhile waits for it before releasing the leases.
     this.leaseTicking = this.leaseTick().finally(() => {
@@ -470,7 +486,19 @@ class Runtime {
     });
     await this.leaseTicking;
     this.start('all', () => undefined);
-    await this.parts.loop.run(true);
+    let remaining: readonly RemainingPartition[] | undefined;
+    const drained = await within(
+      this.parts.loop.run({
+        onRemaining: (left) => {
+          remaining = left;
+        },
+      }),
+      timeoutMs,
+    );
+    if (drained) return [];
+    this.parts.loop.stop();
+    // Never checked (the database was down throughout): say so rather than claim nothing is left.
+    return remaining ?? [{ lease_partition: -1, pending: 'unknown', owner: null, expires_at: null }];
   }
 
   stop(timeoutMs: number): Promise<StopResult> {
@@ -479,7 +507,7 @@ class Runtime {
   }
 
   private async shutdown(timeoutMs: number): Promise<StopResult> {
-    const { loop, leases, marks, listener, pool, pubsub, ownsPubSub, topic, logger } = this.parts;
+    const { loop, leases, marks, listener, pool, pubsub, ownsPubSub, logger } = this.parts;
     this.stopped = true;
     loop.stop();
     for (const timer of this.timers) clearInterval(timer);
@@ -515,10 +543,9 @@ class Runtime {
       logger.warn('releasing the leases took too long; they expire after the lease TTL');
     }
     await listener.stop();
-    await within(
-      topic.flush().catch(() => undefined),
-      CLOSE_GRACE_MS,
-    );
+    // No topic.flush(): it would send a key's queued batch while another of its batches is still in
+    // flight. Drained, nothing is queued; undrained, what is queued is published again by the next
+    // owner of the partition.
     if (ownsPubSub)
       await within(
         pubsub.close().catch(() => undefined),
@@ -570,7 +597,7 @@ class Runtime {
       this.leaseFailures = 0;
       this.leaseError = undefined;
       metrics.leasesHeld.set(leases.heldCount);
-      if (tick.acquired.length > 0 || tick.released.length > 0 || tick.lost.length > 0) loop.notify();
+      loop.leasesChanged([...tick.acquired, ...tick.released, ...tick.lost]);
     } catch (error) {
       this.leaseFailures += 1;
       this.leaseError = describeFailure(error);
@@ -666,6 +693,7 @@ function resolveSettings(options: RelayOptions): Settings {
     retentionBatchSize: options.retentionBatchSize ?? RELAY_DEFAULTS.retentionBatchSize,
     statsIntervalMs: options.statsIntervalMs ?? RELAY_DEFAULTS.statsIntervalMs,
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? RELAY_DEFAULTS.shutdownTimeoutMs,
+    onceTimeoutMs: options.onceTimeoutMs ?? RELAY_DEFAULTS.onceTimeoutMs,
     replicaId: options.replicaId ?? `${hostname()}-${String(process.pid)}-${randomBytes(3).toString('hex')}`,
     processMetrics: options.processMetrics ?? false,
   };
@@ -685,6 +713,7 @@ function resolveSettings(options: RelayOptions): Settings {
     'retentionBatchSize',
     'statsIntervalMs',
     'shutdownTimeoutMs',
+    'onceTimeoutMs',
   ] as const;
   for (const key of positive) {
     const value = settings[key];

@@ -19,7 +19,9 @@ describe('relay configuration', () => {
     expect(config.PUBSUB_EMULATOR_HOST).toBeUndefined();
     expect(config.RELAY_LEASE_TTL).toBe(10_000);
     expect(config.RELAY_RETENTION).toBe(86_400_000);
-    expect(config.RELAY_HTTP_PORT).toBe(9464);
+    expect(config.RELAY_HTTP_PORT).toBeUndefined();
+    expect(relayOptionsFrom(config).http?.port).toBe(9464);
+    expect(relayOptionsFrom(config, { once: true }).http).toBeUndefined();
     const options = relayOptionsFrom(config);
     expect(options.batchSize).toBe(RELAY_DEFAULTS.batchSize);
     expect(options.publishTimeoutMs).toBe(RELAY_DEFAULTS.publishTimeoutMs);

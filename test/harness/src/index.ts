@@ -32,3 +32,4 @@ export { emulatorClientConfig } from './emulator-client-config.js';
 export { startThrowawayPostgres, type ThrowawayPostgres } from './throwaway-postgres.js';
 export { spawnNode, type NodeProcess } from './child-process.js';
 export { readDockerfile, runDeploy, type Dockerfile } from './dockerfile.js';
+export { startFaultProxy, type FaultProxy, type Fault } from './fault-proxy.js';

@@ -1,0 +1,426 @@
+import type { Logger } from 'pino';
+import { backoffDelay, type BackoffOptions } from '../backoff.js';
+import { classifyFailure, describeFailure } from '../failure-kind.js';
+import type { LeaseKeeper } from '../lease-keeper.js';
+import type { MarkQueue } from '../mark-queue.js';
+import type { RelayMetrics } from '../metrics.js';
+import { MAX_POSITION, type PendingRow } from '../queries.js';
+import { SPAN_KIND_PRODUCER, SPAN_STATUS_ERROR, spanContextOf, type TracerLike } from '../telemetry.js';
+import type { WaitingMark } from '../waiting-mark.js';
+import { WakeSignal } from '../wake-signal.js';
+import type { OutboxPort, RemainingPartition } from './outbox-port.js';
+import {
+  PublishScheduler,
+  type BatchOutcome,
+  type PublishCommand,
+  type RecordFailureCommand,
+} from './publish-scheduler.js';
+import type { PublishPort } from './pubsub-port.js';
+
+/**
+ * An event Pub/Sub accepted, as reported to `onPublished`.
+ *
+ * @example createRelay({ onPublished: (events) => events.forEach((e) => seen.add(e.id)) })
+ */
+export interface PublishedEvent {
+  readonly id: string;
+  readonly subject: string;
+  readonly sequence: string;
+  readonly position: string;
+}
+
+/**
+ * An event parked as dead, as reported to `onDead`.
+ *
+ * @example createRelay({ onDead: (event) => alert(`${event.id}: ${event.error}`) })
+ */
+export interface ParkedEvent extends PublishedEvent {
+  readonly error: string;
+  readonly attempts: number;
+}
+
+/** Settings and collaborators of {@link PublishLoop}. */
+export interface PublishLoopOptions {
+  readonly outbox: OutboxPort;
+  readonly pubsub: PublishPort;
+  readonly leases: LeaseKeeper;
+  readonly marks: MarkQueue;
+  readonly metrics: RelayMetrics;
+  readonly tracer: TracerLike;
+  readonly logger: Logger;
+  readonly topicName: string;
+  readonly batchSize: number;
+  readonly maxInFlight: number;
+  readonly pollIntervalMs: number;
+  /** After a fetch found less than a full batch, look again this soon while the relay is active. */
+  readonly lingerMs: number;
+  /** After this long without work, mark the relay as waiting (writers NOTIFY) and wait for a wake-up. */
+  readonly idleAfterMs: number;
+  /** The relay's row in relay_waiting; without it (`--once`) the relay never asks for NOTIFY. */
+  readonly waiting?: WaitingMark;
+  /** Whether the LISTEN connection is up: marking the relay as waiting is pointless while it is not. */
+  readonly listening?: () => boolean;
+  readonly publishTimeoutMs: number;
+  readonly maxAttempts: number;
+  readonly backoff: BackoffOptions;
+  readonly onPublished?: (events: readonly PublishedEvent[]) => void;
+  readonly onDead?: (event: ParkedEvent) => void;
+}
+
+/**
+ * The publishing loop: runs the fetches, publishes, records and waits that the
+ * {@link PublishScheduler} (the ordering logic, pure) asks for, and tells it every outcome. It
+ * decides only about time: when to look for work again (linger while busy, NOTIFY when idle).
+ */
+export class PublishLoop {
+  private readonly scheduler: PublishScheduler<PendingRow>;
+  private readonly wake = new WakeSignal();
+  private settledWaiters: (() => void)[] = [];
+  private stopping = false;
+  private databaseFailures = 0;
+  private lastError: string | undefined;
+  /** Monotonic time the relay last had work: a fetch found events, or publishes were outstanding. */
+  private lastBusyAt = performance.now();
+
+  constructor(private readonly options: PublishLoopOptions) {
+    this.scheduler = new PublishScheduler({
+      batchSize: options.batchSize,
+      maxInFlight: options.maxInFlight,
+      backoff: options.backoff,
+    });
+  }
+
+  /** Events handed to Pub/Sub and not yet recorded. */
+  get eventsInFlight(): number {
+    return this.scheduler.eventsInFlight;
+  }
+
+  /** True while Pub/Sub keeps failing for reasons that are not the events' (outage, permissions). */
+  get pubsubFailing(): boolean {
+    return this.scheduler.pubsubFailing;
+  }
+
+  /** Whether this replica is idle and has asked writers to NOTIFY (its row is in relay_waiting). */
+  get waitingForWakeUp(): boolean {
+    return this.options.waiting?.isMarked === true;
+  }
+
+  /** The last publish or database error, for the probes. */
+  get lastFailure(): string | undefined {
+    return this.lastError;
+  }
+
+  /** Wakes the loop: new events were committed, or a lease changed. */
+  notify(): void {
+    this.wake.notify();
+  }
+
+  /** Partitions were acquired, lost or released: a fetch running now is stale there. */
+  leasesChanged(partitions: readonly number[]): void {
+    this.scheduler.leasesChanged(partitions);
+    if (partitions.length > 0) this.wake.notify();
+  }
+
+  /** Whether a partition has nothing outstanding, so its lease can be handed over. */
+  isDrained(partition: number): boolean {
+    return this.scheduler.isDrained(partition);
+  }
+
+  /** Stops fetching new work; outstanding publishes continue (see {@link drained}). */
+  stop(): void {
+    this.stopping = true;
+    this.scheduler.stop();
+    this.wake.notify();
+  }
+
+  /** Resolves when every outstanding publish is settled and recorded. */
+  drained(): Promise<void> {
+    if (this.scheduler.outstanding === 0) return Promise.resolve();
+    return new Promise((resolve) => this.settledWaiters.push(resolve));
+  }
+
+  /**
+   * Publishes until {@link stop} is called. With `once`, returns instead when every event pending
+   * up to the newest position at the start is published or parked dead, by this replica or by
+   * another (`onRemaining` hears what is left at each check).
+   */
+  async run(once?: { onRemaining?: (left: readonly RemainingPartition[]) => void }): Promise<void> {
+    const { outbox, leases, logger } = this.options;
+    const highest = once ? await this.withDatabaseRetry(() => outbox.maxPosition()) : MAX_POSITION;
+    let lastRemainingCheck = -Infinity;
+
+    while (!this.stopping) {
+      const now = performance.now();
+      const plan = this.scheduler.nextFetch(now, leases.publishable(this.options.publishTimeoutMs));
+      if (typeof plan !== 'object') {
+        // Without a partition to publish, a wake-up has nothing to wake: writers need not NOTIFY.
+        if (plan === 'no-partitions') void this.options.waiting?.unmark();
+        const until = plan === 'paused' ? this.scheduler.pausedUntil - now : this.options.pollIntervalMs;
+        if (once && plan === 'no-partitions' && this.scheduler.outstanding === 0) {
+          if (await this.onceDone(highest, once.onRemaining)) return;
+          lastRemainingCheck = performance.now();
+        }
+        await this.wake.wait(until);
+        continue;
+      }
+
+      let rows: PendingRow[];
+      try {
+        rows = await outbox.fetchPending(plan, highest);
+        this.databaseFailures = 0;
+      } catch (error) {
+        this.scheduler.fetchFailed(plan.id);
+        await this.databaseBackoff(error, 'could not fetch pending events');
+        continue;
+      }
+      for (const command of this.scheduler.fetched(
+        plan.id,
+        rows,
+        performance.now(),
+        leases.publishable(this.options.publishTimeoutMs),
+      )) {
+        this.send(command);
+      }
+      if (rows.length > 0 || this.scheduler.outstanding > 0) this.lastBusyAt = performance.now();
+      // Busy again: writers need not NOTIFY (the relay lingers instead). Not awaited: the removal is
+      // off the publishing path. With idleAfterMs 0 the relay never lingers and keeps its mark.
+      if (rows.length > 0 && this.options.idleAfterMs > 0) void this.options.waiting?.unmark();
+      // More is waiting: fetch again at once while there is room, but not while most of the window
+      // is in flight, when a fetch would mostly scan in-flight rows and find little.
+      if (rows.length === plan.limit && this.scheduler.eventsInFlight <= this.lowWater()) continue;
+
+      if (once && rows.length === 0 && this.scheduler.outstanding === 0) {
+        // Nothing left here; the database says whether anything is left anywhere (partitions held
+        // by other replicas, or by dead ones whose leases have yet to expire). Checked at most once
+        // per poll interval.
+        if (performance.now() - lastRemainingCheck >= this.options.pollIntervalMs) {
+          if (await this.onceDone(highest, once.onRemaining)) return;
+          lastRemainingCheck = performance.now();
+        }
+      }
+      const nextRetry = this.scheduler.nextRetryAt(performance.now());
+      let waitMs = Math.min(
+        this.options.pollIntervalMs,
+        nextRetry === undefined ? Infinity : Math.max(1, nextRetry - performance.now()),
+      );
+      if (!once) {
+        const next = await this.idleStep();
+        if (next === 'fetch') continue;
+        if (next === 'linger') waitMs = Math.min(waitMs, this.options.lingerMs);
+      }
+      await this.wake.wait(waitMs);
+    }
+    logger.debug('publish loop stopped');
+    // Not awaited, so an unreachable database cannot hold up the drain; deregistering removes the
+    // mark too.
+    void this.options.waiting?.unmark();
+  }
+
+  /** Whether a `--once` backlog is drained; reports what is left otherwise. */
+  private async onceDone(
+    highest: string,
+    onRemaining: ((left: readonly RemainingPartition[]) => void) | undefined,
+  ): Promise<boolean> {
+    let left: RemainingPartition[];
+    try {
+      left = await this.options.outbox.remaining(highest);
+    } catch (error) {
+      await this.databaseBackoff(error, 'could not count the events left');
+      return false;
+    }
+    onRemaining?.(left);
+    return left.length === 0;
+  }
+
+  /**
+   * What an active relay does after a fetch that found less than a full batch. Recently busy, it
+   * lingers: it looks again after `lingerMs`, and writers do not NOTIFY, so under steady traffic no
+   * commit pays for a notification. Idle for `idleAfterMs`, it marks itself as waiting (writers NOTIFY
+   * from then on) and looks once more, since a writer may have checked just before the mark; then
+   * it waits for a wake-up or the poll interval. The mark is re-asserted every poll interval.
+   */
+  private async idleStep(): Promise<'fetch' | 'linger' | 'wait'> {
+    const { waiting, listening, idleAfterMs, pollIntervalMs } = this.options;
+    if (!waiting) return 'wait';
+    if (performance.now() - this.lastBusyAt < idleAfterMs) {
+      // Most of the window in flight: a fetch would mostly scan in-flight rows. The publishes that
+      // finish wake the loop once the window has drained to half (see afterBatch()).
+      return this.scheduler.eventsInFlight <= this.lowWater() ? 'linger' : 'wait';
+    }
+    // Without LISTEN a NOTIFY cannot reach this relay: leave writers alone and poll.
+    if (listening?.() === false || !waiting.due(pollIntervalMs)) return 'wait';
+    return (await waiting.mark()) ? 'fetch' : 'wait';
+  }
+
+  /**
+   * Hands one subject's batch to the client. Each message's outcome goes to the scheduler from the
+   * client's own callback: a rejection blocks the subject before the client can forget it.
+   */
+  private send(command: PublishCommand<PendingRow>): void {
+    const { pubsub, tracer, topicName } = this.options;
+    const links = command.rows
+      .slice(0, 32)
+      .map((row) => spanContextOf(row.traceparent))
+      .filter((context) => context !== undefined)
+      .map((context) => ({ context }));
+    const span = tracer.startSpan(`${topicName} publish`, {
+      kind: SPAN_KIND_PRODUCER,
+      attributes: {
+        'messaging.system': 'gcp_pubsub',
+        'messaging.destination.name': topicName,
+        'messaging.gcp_pubsub.message.ordering_key': command.subject,
+        'messaging.batch.message_count': command.rows.length,
+      },
+      links,
+    });
+    const started = performance.now();
+    let firstError: unknown;
+    const settle = (outcome: BatchOutcome<PendingRow> | undefined) => {
+      if (!outcome) return;
+      if (firstError !== undefined) {
+        span.recordException(describeFailure(firstError));
+        span.setStatus({ code: SPAN_STATUS_ERROR, message: describeFailure(firstError) });
+      }
+      span.end();
+      void this.afterSettled(command, outcome, started);
+    };
+    for (const [index, row] of command.rows.entries()) {
+      try {
+        pubsub.publish(row, (error) => {
+          if (error) firstError ??= error;
+          const failure = error ? { error, kind: classifyFailure(error) } : undefined;
+          settle(this.scheduler.messageSettled(command.batchId, index, failure, performance.now()));
+        });
+      } catch (error) {
+        // The event cannot be sent at all (it does not build, or breaks a Pub/Sub limit); neither
+        // can the ones after it, which must not overtake it.
+        firstError ??= error;
+        settle(
+          this.scheduler.sendFailed(command.batchId, index, error, classifyFailure(error), performance.now()),
+        );
+        break;
+      }
+    }
+  }
+
+  /** A batch settled: record what Pub/Sub accepted, then any failure that finished its subject. */
+  private async afterSettled(
+    command: PublishCommand<PendingRow>,
+    outcome: BatchOutcome<PendingRow>,
+    started: number,
+  ): Promise<void> {
+    const { metrics, logger } = this.options;
+    try {
+      let failure: RecordFailureCommand<PendingRow> | undefined;
+      if (outcome.kind === 'mark') {
+        const accepted = command.rows.slice(0, outcome.positions.length);
+        metrics.publishSeconds.observe((performance.now() - started) / 1000);
+        metrics.published.inc(accepted.length);
+        this.options.onPublished?.(
+          accepted.map((row) => ({
+            id: row.id,
+            subject: row.subject,
+            sequence: row.sequence,
+            position: row.position,
+          })),
+        );
+        await this.options.marks.mark(outcome.positions);
+        failure = this.scheduler.marked(command.batchId);
+      } else {
+        failure = outcome.failure;
+      }
+      if (failure) await this.recordFailure(failure);
+    } catch (error) {
+      // Only a bug gets here. The subject stays blocked rather than risk its order.
+      logger.error({ err: error, subject: command.subject }, 'unexpected error after a publish');
+    }
+    this.afterBatch();
+  }
+
+  private async recordFailure(failure: RecordFailureCommand<PendingRow>): Promise<void> {
+    const { metrics, logger, outbox, maxAttempts } = this.options;
+    const message = describeFailure(failure.error);
+    this.lastError = message;
+    metrics.retries.inc({ kind: failure.kind });
+    let recorded;
+    try {
+      recorded = await outbox.recordFailure(failure.row.position, message, failure.permanent, maxAttempts);
+    } catch (error) {
+      logger.warn({ err: error, id: failure.row.id }, 'could not record a publish failure');
+    }
+    const decision = this.scheduler.failureRecorded(failure, recorded, performance.now());
+    const { row, subject } = failure;
+    switch (decision.action) {
+      case 'pause':
+        if (decision.systemicFailures === 1 || decision.systemicFailures % 10 === 0) {
+          logger.warn(
+            { err: failure.error, subject, failures: decision.systemicFailures, retryInMs: decision.pauseMs },
+            'Pub/Sub publish failed; backing off (no event is parked for this kind of error)',
+          );
+        }
+        break;
+      case 'isolate':
+        logger.warn(
+          { err: failure.error, subject },
+          'Pub/Sub rejected a request; retrying its events one by one',
+        );
+        break;
+      case 'park':
+        metrics.parkedDead.inc();
+        logger.error(
+          { subject, id: row.id, sequence: row.sequence, attempts: decision.attempts, error: message },
+          'event parked as dead; later events of its subject continue (see `rims-relay dead list`)',
+        );
+        this.options.onDead?.({
+          id: row.id,
+          subject,
+          sequence: row.sequence,
+          position: row.position,
+          error: message,
+          attempts: decision.attempts,
+        });
+        break;
+      case 'retry':
+        logger.warn(
+          { subject, id: row.id, attempts: decision.attempts, error: message, retryInMs: decision.retryInMs },
+          'event could not be published; will retry',
+        );
+        break;
+    }
+  }
+
+  private afterBatch(): void {
+    this.options.metrics.inFlight.set(this.scheduler.eventsInFlight);
+    if (this.scheduler.outstanding === 0) {
+      for (const resolve of this.settledWaiters.splice(0)) resolve();
+    }
+    // Freed subjects are fetched again once the window has drained to half: one fetch then serves
+    // many of them, instead of one scan of the in-flight rows per finished publish.
+    if (this.scheduler.eventsInFlight <= this.lowWater()) this.wake.notify();
+  }
+
+  private lowWater(): number {
+    return Math.floor(this.options.maxInFlight / 2);
+  }
+
+  private async databaseBackoff(error: unknown, what: string): Promise<void> {
+    this.databaseFailures += 1;
+    this.lastError = describeFailure(error);
+    const delay = backoffDelay(this.databaseFailures, this.options.backoff);
+    this.options.logger.warn({ err: error, retryInMs: delay }, `${what}; retrying`);
+    await this.wake.wait(delay);
+  }
+
+  private async withDatabaseRetry<T>(work: () => Promise<T>): Promise<T> {
+    for (;;) {
+      try {
+        const value = await work();
+        this.databaseFailures = 0;
+        return value;
+      } catch (error) {
+        if (this.stopping) throw error;
+        await this.databaseBackoff(error, 'database query failed');
+      }
+    }
+  }
+}

@@ -1,0 +1,120 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
+
+/** The faults a {@link FaultProxy} injects. */
+export type Fault =
+  /** Every open connection is cut at once (both sides see a reset or an end). */
+  | 'drop'
+  /** New connections are accepted and closed at once, as a crashed or restarting server does. */
+  | 'refuse'
+  /** No byte passes either way; open connections hang, as in a network partition. */
+  | 'stall';
+
+/**
+ * A TCP proxy on a loopback port in front of a real server (the Pub/Sub emulator, PostgreSQL) that
+ * injects network faults on command: the black-box chaos tests point the binaries at it.
+ */
+export interface FaultProxy {
+  /** `127.0.0.1:<port>`: where clients connect instead of the target. */
+  readonly host: string;
+  readonly port: number;
+  /**
+   * Injects `faults` for `ms` milliseconds, then passes traffic again. `drop` acts once at the start
+   * (and connections opened during the window are refused or stalled if those faults are named).
+   */
+  inject(faults: readonly Fault[], ms: number): Promise<void>;
+  /** How many connections were cut, refused and stalled so far. */
+  readonly counts: { readonly dropped: number; readonly refused: number; readonly stalls: number };
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a {@link FaultProxy} in front of `target` (`host:port`).
+ *
+ * @example
+ * const proxy = await startFaultProxy(emulatorHost);
+ * await proxy.inject(['drop', 'refuse'], 1_500); // clients reconnect after 1.5 s
+ */
+export async function startFaultProxy(target: string): Promise<FaultProxy> {
+  const [targetHost = '127.0.0.1', targetPort = '0'] = target.split(':');
+  const pairs = new Set<{ client: Socket; upstream: Socket }>();
+  let refusing = false;
+  let stalled = false;
+  const counts = { dropped: 0, refused: 0, stalls: 0 };
+
+  const server: Server = createServer((client) => {
+    client.on('error', () => client.destroy());
+    if (refusing) {
+      counts.refused += 1;
+      client.destroy();
+      return;
+    }
+    const upstream = connect(Number(targetPort), targetHost);
+    upstream.on('error', () => upstream.destroy());
+    const pair = { client, upstream };
+    pairs.add(pair);
+    // While stalled, bytes are held back (not lost): TCP does not lose bytes, it only delays them.
+    const pipe = (from: Socket, to: Socket) => {
+      from.on('data', (chunk: Buffer) => {
+        if (!stalled) {
+          to.write(chunk);
+          return;
+        }
+        from.pause();
+        const resume = () => {
+          to.write(chunk);
+          from.resume();
+        };
+        waiting.push(resume);
+      });
+    };
+    pipe(client, upstream);
+    pipe(upstream, client);
+    const end = () => {
+      pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('close', end);
+    upstream.on('close', end);
+  });
+  let waiting: (() => void)[] = [];
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+
+  return {
+    host: `127.0.0.1:${String(port)}`,
+    port,
+    counts,
+    async inject(faults, ms) {
+      if (faults.includes('drop')) {
+        counts.dropped += pairs.size;
+        for (const { client, upstream } of [...pairs]) {
+          client.resetAndDestroy();
+          upstream.destroy();
+        }
+        pairs.clear();
+      }
+      refusing = faults.includes('refuse');
+      stalled = faults.includes('stall');
+      if (stalled) counts.stalls += 1;
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      refusing = false;
+      stalled = false;
+      const resumes = waiting;
+      waiting = [];
+      for (const resume of resumes) resume();
+    },
+    close() {
+      for (const { client, upstream } of pairs) {
+        client.destroy();
+        upstream.destroy();
+      }
+      return new Promise((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      );
+    },
+  };
+}
