@@ -592,12 +592,15 @@ class Runtime {
     clearTimeout(this.leaseTimer);
     let next = settings.heartbeatIntervalMs;
     try {
+      const publishableBefore = leases.publishable(settings.publishTimeoutMs).length;
       const tick = await leases.tick((partition) => loop.isDrained(partition));
       if (this.leaseFailures > 0) logger.info('lease heartbeat succeeded again');
       this.leaseFailures = 0;
       this.leaseError = undefined;
       metrics.leasesHeld.set(leases.heldCount);
       loop.leasesChanged([...tick.acquired, ...tick.released, ...tick.lost]);
+      // Renewed in time again after a slow heartbeat: the loop may be waiting for partitions.
+      if (leases.publishable(settings.publishTimeoutMs).length !== publishableBefore) loop.notify();
     } catch (error) {
       this.leaseFailures += 1;
       this.leaseError = describeFailure(error);

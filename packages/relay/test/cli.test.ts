@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { useTestDatabase, useTestPubSub, waitFor } from '@rims/test-harness/vitest';
+import { RELAY_DEFAULTS } from '../src/index.js';
 import {
   RELAY_BIN,
   countEvents,
@@ -20,10 +22,22 @@ const pubsub = useTestPubSub();
 
 function run(args: string[], env: Record<string, string>) {
   return spawnSync(process.execPath, [RELAY_BIN, ...args], {
-    env: { PATH: process.env.PATH ?? '', METADATA_SERVER_DETECTION: 'none', RELAY_HTTP_PORT: '0', ...env },
+    env: Object.fromEntries(
+      Object.entries({
+        PATH: process.env.PATH ?? '',
+        METADATA_SERVER_DETECTION: 'none',
+        RELAY_HTTP_PORT: '0',
+        ...env,
+      }).filter(([, value]) => value !== ''),
+    ),
     encoding: 'utf8',
     timeout: 60_000,
   });
+}
+
+/** The environment of a `--once` run on this file's database and emulator. */
+function onceEnv(topic: string): Record<string, string> {
+  return { ...relayEnv(database.url, pubsub, topic), LOG_LEVEL: 'info' };
 }
 
 describe('rims-relay', () => {
@@ -43,6 +57,81 @@ describe('rims-relay', () => {
     await waitFor(() => distinctIds(received).size === total, { timeoutMs: 20_000, description: 'all 300' });
     expect(outOfOrder(received, 100)).toEqual([]);
     await close();
+  });
+
+  it('--once serves no HTTP unless asked, so it runs while the default port is taken', async () => {
+    const db = database.kysely<unknown>();
+    const topic = pubsub.uniqueName('once-port');
+    await pubsub.client().createTopic(topic);
+    await enqueueRoundRobin(db, ['item-port'], 3);
+    const taken = createServer();
+    await new Promise<void>((resolve) => {
+      // Taken by us, or already by something else: either way the relay must not need it.
+      taken.once('error', () => resolve());
+      taken.listen(RELAY_DEFAULTS.httpPort, '0.0.0.0', resolve);
+    });
+    try {
+      // An empty value leaves the variable out: no port given.
+      const result = run(['--once'], { ...onceEnv(topic), RELAY_HTTP_PORT: '' });
+      expect(result.status, result.stdout + result.stderr).toBe(0);
+      expect(result.stdout).not.toContain('httpPort');
+    } finally {
+      taken.close();
+    }
+  });
+
+  it("--once after a crash waits for the dead replica's leases, takes them over and drains", async () => {
+    const db = database.kysely<unknown>();
+    const topic = pubsub.uniqueName('once-crash');
+    await pubsub.client().createTopic(topic);
+    const env = {
+      ...onceEnv(topic),
+      RELAY_HEARTBEAT_INTERVAL: '300ms',
+      RELAY_LEASE_TTL: '3s',
+      RELAY_PUBLISH_TIMEOUT: '2s',
+    };
+    const crashed = spawnRelay([], { ...env, RELAY_REPLICA_ID: 'crashed' });
+    relays.push(crashed);
+    await waitFor(
+      async () => {
+        const held = await sql<{ n: string }>`
+          SELECT count(*) AS n FROM rims_outbox.relay_leases WHERE owner = 'crashed'`.execute(db);
+        return Number(held.rows[0]?.n) === 64;
+      },
+      {
+        timeoutMs: 20_000,
+        description: () => `the relay to hold every lease (${crashed.output().slice(-1_000)})`,
+      },
+    );
+    crashed.child.kill('SIGKILL');
+    await crashed.exited;
+    await enqueueRoundRobin(db, ['item-c-1', 'item-c-2'], 50);
+    const started = Date.now();
+    const result = run(['--once'], env);
+    expect(result.status, result.stdout + result.stderr).toBe(0);
+    expect(await countEvents(db, 'pending')).toBe(0);
+    // It had to wait for the leases to expire: not done at once.
+    expect(Date.now() - started).toBeGreaterThan(1_000);
+  });
+
+  it('--once exits 3 naming what is left when it cannot finish within --once-timeout', async () => {
+    const db = database.kysely<unknown>();
+    const topic = pubsub.uniqueName('once-stuck');
+    await pubsub.client().createTopic(topic);
+    await enqueueRoundRobin(db, ['item-stuck'], 2);
+    // Another replica holds every lease for an hour and publishes nothing.
+    await sql`UPDATE rims_outbox.relay_leases SET owner = 'elsewhere', expires_at = now() + interval '1 hour'`.execute(
+      db,
+    );
+    try {
+      const result = run(['--once', '--once-timeout', '2s'], onceEnv(topic));
+      expect(result.status, result.stdout + result.stderr).toBe(3);
+      expect(result.stderr).toMatch(/--once gave up after 2000 ms/);
+      expect(result.stderr).toMatch(/partition \d+: 2 event\(s\) pending, lease held by elsewhere until/);
+    } finally {
+      await sql`UPDATE rims_outbox.relay_leases SET owner = NULL, expires_at = NULL`.execute(db);
+      await sql`UPDATE rims_outbox.events SET published_at = now() WHERE subject = 'item-stuck'`.execute(db);
+    }
   });
 
   it('serves /healthz, /readyz and /metrics, and exits 0 on SIGTERM', async () => {
