@@ -67,7 +67,9 @@ describe('rims-relay', () => {
     const taken = createServer();
     await new Promise<void>((resolve) => {
       // Taken by us, or already by something else: either way the relay must not need it.
-      taken.once('error', () => resolve());
+      taken.once('error', () => {
+        resolve();
+      });
       taken.listen(RELAY_DEFAULTS.httpPort, '0.0.0.0', resolve);
     });
     try {
