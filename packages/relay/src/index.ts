@@ -8,14 +8,21 @@
  * await relay.start();
  * process.once('SIGTERM', () => void relay.stop({ timeout: 8_000 }));
  */
-export { RELAY_DEFAULTS } from './defaults.js';
+
 export { createRelay, type Relay, type RelayOptions, type RunOnceResult, type StopResult } from './relay.js';
 export type { PublishedEvent, ParkedEvent } from './publishing/publish-loop.js';
 export type { RemainingPartition } from './publishing/outbox-port.js';
 export type { HealthReport } from './http-server.js';
 export { listDeadEvents, retryDeadEvents, type DeadEvent, type DeadEventOptions } from './dead-events.js';
 export { replayEvents, type ReplayOptions, type ReplayResult } from './replay.js';
-export { relayConfigSchema, loadRelayConfig, relayOptionsFrom, flagOf, type RelayConfig } from './config.js';
+export {
+  RELAY_DEFAULTS,
+  relayConfigSchema,
+  loadRelayConfig,
+  relayOptionsFrom,
+  flagOf,
+  type RelayConfig,
+} from './config.js';
 export { eventMessage, PUBSUB_LIMITS } from './event-message.js';
 export { classifyFailure, type FailureKind } from './failure-kind.js';
 export { fairShare, LEASE_PARTITIONS } from './lease-keeper.js';

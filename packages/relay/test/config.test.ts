@@ -85,10 +85,8 @@ describe('relay configuration', () => {
     expect(() => loadRelayConfig({ RELAY_IDLE_AFTER: 'soon' })).toThrow(
       /RELAY_IDLE_AFTER: 'soon' is not a duration/,
     );
-    expect(() => createRelay({ idleAfterMs: -1 })).toThrow(
-      /idleAfterMs -1 is not a whole number of 0 or more/,
-    );
-    expect(() => createRelay({ lingerMs: 0 })).toThrow(/lingerMs 0 is not a positive whole number/);
+    expect(() => createRelay({ idleAfterMs: -1 })).toThrow(/idleAfterMs: must be at least 0ms \(got -1\)/);
+    expect(() => createRelay({ lingerMs: 0 })).toThrow(/lingerMs: must be at least 1ms \(got 0\)/);
   });
 
   it('refuses a lease TTL a publish could outlive', () => {
@@ -96,7 +94,11 @@ describe('relay configuration', () => {
       /RELAY_LEASE_TTL: must be longer than RELAY_HEARTBEAT_INTERVAL \+ RELAY_PUBLISH_TIMEOUT/,
     );
     expect(() => createRelay({ leaseTtlMs: 5_000, publishTimeoutMs: 4_000 })).toThrow(RelayConfigError);
-    expect(() => createRelay({ batchSize: 0 })).toThrow(/batchSize 0 is not a positive whole number/);
+    // The options' own names, not the environment variables behind them.
+    expect(() => createRelay({ leaseTtlMs: 5_000, publishTimeoutMs: 4_000 })).toThrow(
+      /leaseTtlMs: must be longer than heartbeatIntervalMs \+ publishTimeoutMs/,
+    );
+    expect(() => createRelay({ batchSize: 0 })).toThrow(/batchSize: must be at least 1 \(got 0\)/);
     expect(() => createRelay({ schema: 'Bad-Schema' })).toThrow(/schema 'Bad-Schema'/);
   });
 

@@ -1,0 +1,76 @@
+import type { PubSub } from '@google-cloud/pubsub';
+import type { Logger } from 'pino';
+import type { ParkedEvent, PublishedEvent } from './publishing/publish-loop.js';
+import type { TracerLike } from './telemetry.js';
+
+/**
+ * Options of `createRelay`. Every setting has a default that works locally: the defaults, the rules and the environment
+ * variables of the settings are stated once, in config.ts.
+ *
+ * @example const options: RelayOptions = { databaseUrl, topic: 'rims-item-events', leaseTtlMs: 15_000 };
+ */
+export interface RelayOptions {
+  /** PostgreSQL holding the outbox; default `postgres://postgres@127.0.0.1:5432/postgres`. */
+  databaseUrl?: string;
+  /** A Pub/Sub client to publish with (the relay does not close it). Default: one made from the next two. */
+  pubsub?: PubSub;
+  /** Google Cloud project of the topic; default `rims-local` (works with the emulator). */
+  projectId?: string;
+  /** `host:port` of the Pub/Sub emulator; unset in production. */
+  emulatorHost?: string;
+  /** Topic to publish to; default `rims-item-events`. */
+  topic?: string;
+  /** Schema of the outbox tables; default `rims_outbox`. */
+  schema?: string;
+  /** Pending events read per query; default 5,000. */
+  batchSize?: number;
+  /** Most events handed to Pub/Sub and not yet recorded, across subjects; default 40,000. */
+  maxInFlight?: number;
+  /** How often to look for work without a wake-up (NOTIFY); default 1,000 ms. */
+  pollIntervalMs?: number;
+  /** While active, how soon to look again after a fetch found less than a full batch; default 5 ms. */
+  lingerMs?: number;
+  /**
+   * How long without work before the relay asks writers to NOTIFY (marks itself waiting) and waits for
+   * a wake-up; default 50 ms. 0: never linger, and stay marked while working, so writers always NOTIFY.
+   */
+  idleAfterMs?: number;
+  /** How long a lease lasts without renewal: a dead replica's share is taken over after this; default 10,000 ms. */
+  leaseTtlMs?: number;
+  /** How often the replica heartbeats, renews and rebalances its leases; default 2,000 ms. */
+  heartbeatIntervalMs?: number;
+  /** Deadline of one publish request, client retries included; default 4,000 ms. */
+  publishTimeoutMs?: number;
+  /** Attempts of an event that fails permanently before it is parked as dead; default 5. */
+  maxAttempts?: number;
+  /** First retry delay after a failure (doubles each time, with jitter); default 100 ms. */
+  backoffInitialMs?: number;
+  /** Longest retry delay; default 30,000 ms. */
+  backoffMaxMs?: number;
+  /** Published events are deleted this long after publishing; default 1 day. */
+  retentionMs?: number;
+  /** How often retention runs; default 60,000 ms. */
+  retentionIntervalMs?: number;
+  /** Events deleted per retention statement; default 1,000. */
+  retentionBatchSize?: number;
+  /** How often the backlog and dead-event gauges are measured; default 5,000 ms. */
+  statsIntervalMs?: number;
+  /** How long `runOnce()` may take before it gives up and reports what is left; default 120,000 ms. */
+  onceTimeoutMs?: number;
+  /** How long `stop()` (and the end of `runOnce()`) waits for in-flight publishes; default 8,000 ms. */
+  shutdownTimeoutMs?: number;
+  /** This replica's id in the lease tables; default `<hostname>-<pid>-<random>`. */
+  replicaId?: string;
+  /** Serve /healthz, /readyz and /metrics; default: no HTTP server. `port: 0` picks a free port. */
+  http?: { port: number; host?: string };
+  /** JSON logger; default pino at level info on stdout. */
+  logger?: Logger;
+  /** An OpenTelemetry tracer (`trace.getTracer('rims-relay')`); default: no tracing. */
+  tracer?: TracerLike;
+  /** Also export process and Node.js metrics; default false (the binary turns it on). */
+  processMetrics?: boolean;
+  /** Called with the events of each publish Pub/Sub accepted, before they are recorded. */
+  onPublished?: (events: readonly PublishedEvent[]) => void;
+  /** Called for each event parked as dead. */
+  onDead?: (event: ParkedEvent) => void;
+}

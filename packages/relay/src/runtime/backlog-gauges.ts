@@ -1,0 +1,44 @@
+import type { RelayMetrics } from '../metrics.js';
+import type { Queryable, RelaySql } from '../queries.js';
+import { periodic, type Service } from './service.js';
+
+/** backlog-stats.sql's row. */
+interface BacklogStats {
+  readonly pending: string;
+  readonly oldest_pending_seconds: string | null;
+  readonly dead: string;
+}
+
+/** Counts are capped here so that a huge backlog stays cheap to measure. */
+const COUNT_CAP = 1_000_000;
+
+/**
+ * Measures the backlog (pending events, age of the oldest, dead events) into the gauges every
+ * `intervalMs`. A failed measurement keeps the last values: the lease heartbeat reports database
+ * trouble.
+ *
+ * @example const gauges = backlogGauges({ db: pool, sql, metrics, intervalMs: 5_000 }); gauges.start();
+ */
+export function backlogGauges(options: {
+  readonly db: Queryable;
+  readonly sql: RelaySql;
+  readonly metrics: RelayMetrics;
+  readonly intervalMs: number;
+}): Service {
+  const { db, sql, metrics } = options;
+  return periodic(
+    options.intervalMs,
+    async () => {
+      try {
+        const row = (await db.query<BacklogStats>(sql.backlogStats, [COUNT_CAP])).rows[0];
+        if (!row) return;
+        metrics.backlog.set(Number(row.pending));
+        metrics.oldestPendingSeconds.set(Math.max(0, Number(row.oldest_pending_seconds ?? 0)));
+        metrics.dead.set(Number(row.dead));
+      } catch {
+        // Kept: the last values.
+      }
+    },
+    { immediately: true },
+  );
+}
