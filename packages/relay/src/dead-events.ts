@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import { outboxSchemaName, outboxWakeChannel } from '@rims/outbox';
 import { DeadEventNotFoundError, RelayConfigError } from './errors.js';
-import { relaySql, type Queryable } from './queries.js';
+import { relaySql, type Queryable } from './queries/index.js';
 import { inTransaction } from './transaction.js';
 
 /**
@@ -48,18 +48,7 @@ export async function listDeadEvents(
     throw new RelayConfigError(`limit ${String(limit)} is not a positive whole number`);
   }
   const sql = relaySql(outboxSchemaName(options.schema));
-  const rows = (
-    await db.query<{
-      position: string;
-      id: string;
-      subject: string;
-      sequence: string;
-      type: string;
-      attempts: number;
-      last_error: string | null;
-      dead_at: Date;
-    }>(sql.listDead, [limit])
-  ).rows;
+  const rows = (await sql.listDead.run(db, [limit])).rows;
   return rows.map((row) => ({
     position: row.position,
     id: row.id,
@@ -105,14 +94,12 @@ export async function retryDeadEvents(
   }
   const sql = relaySql(schema);
   return inTransaction(pool, async (client) => {
-    const retried = (
-      await client.query<{ id: string }>(sql.retryDead, [ids === 'all' ? null : ids])
-    ).rows.map((row) => row.id);
+    const retried = (await sql.retryDead.run(client, [ids === 'all' ? null : ids])).rows.map((row) => row.id);
     if (ids !== 'all') {
       const missing = ids.filter((id) => !retried.includes(id.toLowerCase()));
       if (missing.length > 0) throw new DeadEventNotFoundError(missing);
     }
-    if (retried.length > 0) await client.query(sql.wakeRelays, [outboxWakeChannel(schema)]);
+    if (retried.length > 0) await sql.wakeRelays.run(client, [outboxWakeChannel(schema)]);
     return retried;
   });
 }

@@ -7,7 +7,7 @@ import {
   type OutgoingPubSubMessage,
 } from '@rims/schemas';
 import { UnpublishableEventError } from './errors.js';
-import type { PendingRow } from './queries.js';
+import type { PendingRow } from './queries/index.js';
 
 /**
  * Pub/Sub limits a message must respect (https://cloud.google.com/pubsub/quotas#resource_limits).

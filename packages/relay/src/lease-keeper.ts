@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ReplicaIdInUseError } from './errors.js';
-import type { Queryable, RelaySql } from './queries.js';
+import type { Queryable, RelaySql } from './queries/index.js';
 
 /**
  * Number of lease partitions; fixed by migration 0002 (subject_partition and relay_leases).
@@ -99,20 +99,18 @@ export class LeaseKeeper {
     const sentAt = this.now();
     const validUntil = sentAt + ttlMs;
 
-    const registered = await db.query(sql.heartbeatReplica, [replicaId, ttlMs, this.instance]);
+    const registered = await sql.heartbeatReplica.run(db, [replicaId, ttlMs, this.instance]);
     if (registered.rows.length === 0) {
       throw new ReplicaIdInUseError(
         `replica id '${replicaId}' is registered by another live relay process; this one holds no lease until that registration expires. Give every replica its own RELAY_REPLICA_ID (or leave it unset).`,
       );
     }
-    const live = (await db.query<{ replica_id: string }>(sql.liveReplicas)).rows.map((r) => r.replica_id);
+    const live = (await sql.liveReplicas.run(db, [])).rows.map((r) => r.replica_id);
     if (!live.includes(replicaId)) live.push(replicaId);
     live.sort();
 
     const renewed = new Set(
-      (await db.query<{ lease_partition: number }>(sql.renewLeases, [replicaId, ttlMs])).rows.map(
-        (r) => r.lease_partition,
-      ),
+      (await sql.renewLeases.run(db, [replicaId, ttlMs])).rows.map((r) => r.lease_partition),
     );
     const lost: number[] = [];
     for (const partition of this.held.keys()) {
@@ -132,8 +130,7 @@ export class LeaseKeeper {
     const want = share - this.held.size;
     if (want > 0) {
       this.releasing.clear();
-      const rows = (await db.query<{ lease_partition: number }>(sql.acquireLeases, [replicaId, ttlMs, want]))
-        .rows;
+      const rows = (await sql.acquireLeases.run(db, [replicaId, ttlMs, want])).rows;
       for (const { lease_partition } of rows) {
         this.held.set(lease_partition, validUntil);
         acquired.push(lease_partition);
@@ -145,7 +142,7 @@ export class LeaseKeeper {
     const released: number[] = [];
     const drained = [...this.releasing].filter((partition) => canRelease(partition));
     if (drained.length > 0) {
-      await db.query(sql.releaseLeases, [replicaId, drained]);
+      await sql.releaseLeases.run(db, [replicaId, drained]);
       for (const partition of drained) {
         this.held.delete(partition);
         this.releasing.delete(partition);
@@ -172,8 +169,8 @@ export class LeaseKeeper {
     const drained = [...this.held.keys()].filter((partition) => canRelease(partition));
     this.held.clear();
     this.releasing.clear();
-    if (drained.length > 0) await db.query(sql.releaseLeases, [replicaId, drained]);
-    await db.query(sql.deregisterReplica, [replicaId, this.instance]);
+    if (drained.length > 0) await sql.releaseLeases.run(db, [replicaId, drained]);
+    await sql.deregisterReplica.run(db, [replicaId, this.instance]);
     return drained;
   }
 

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
-import type { Queryable } from './queries.js';
+import type { Queryable, RelaySql } from './queries/index.js';
 
 interface Waiting {
   readonly positions: readonly string[];
@@ -23,7 +23,7 @@ export class MarkQueue {
   constructor(
     private readonly options: {
       readonly db: Queryable;
-      readonly statement: string;
+      readonly statement: RelaySql['markPublished'];
       readonly backoff: BackoffOptions;
       readonly logger: Logger;
     },
@@ -59,7 +59,7 @@ export class MarkQueue {
       const batch = this.waiting;
       this.waiting = [];
       try {
-        await this.options.db.query(this.options.statement, [batch.flatMap((w) => w.positions)]);
+        await this.options.statement.run(this.options.db, [batch.flatMap((w) => w.positions)]);
         failures = 0;
         for (const waiting of batch) waiting.resolve();
       } catch (error) {

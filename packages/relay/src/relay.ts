@@ -10,7 +10,7 @@ import { describeFailure } from './failure-kind.js';
 import { startHttpServer, type HealthReport } from './http-server.js';
 import { createRelayMetrics, type RelayMetrics } from './metrics.js';
 import type { RemainingPartition } from './publishing/outbox-port.js';
-import { relaySql } from './queries.js';
+import { relaySql } from './queries/index.js';
 import type { RelayOptions } from './relay-options.js';
 import { bootRuntime, type BootContext } from './runtime/boot.js';
 import type { Runtime, StopResult } from './runtime/runtime.js';

@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import { z } from 'zod';
 import { outboxSchemaName, outboxWakeChannel } from '@rims/outbox';
 import { RelayConfigError } from './errors.js';
-import { relaySql } from './queries.js';
+import { relaySql } from './queries/index.js';
 import { inTransaction } from './transaction.js';
 
 /**
@@ -51,15 +51,6 @@ export interface ReplayResult {
 
 const rfc3339 = z.iso.datetime({ offset: true });
 
-/** One row of replay-batch.sql. */
-interface ReplayBatchRow {
-  /** The highest position the batch looked at; null when nothing was left. */
-  through_position: string | null;
-  scanned: number;
-  /** Events put back in the queue, per type. */
-  by_type: Record<string, number>;
-}
-
 /**
  * Puts events that were already published, and are still within retention, back in the queue so
  * that the relays publish them again: after a loss downstream (a subscription deleted and recreated,
@@ -89,15 +80,7 @@ export async function replayEvents(pool: Pool, options: ReplayOptions): Promise<
   }
   const sql = relaySql(schema);
 
-  const plan = (
-    await pool.query<{
-      since: string;
-      until: string;
-      oldest_retained: string | null;
-      first_position: string | null;
-      last_position: string | null;
-    }>(sql.replayPlan, [since, until])
-  ).rows[0];
+  const plan = (await sql.replayPlan.run(pool, [since, until])).rows[0];
   if (!plan) throw new Error('replay-plan.sql returned no row');
   if (plan.until <= plan.since) {
     throw new RelayConfigError(
@@ -107,9 +90,7 @@ export async function replayEvents(pool: Pool, options: ReplayOptions): Promise<
   const window = { since: plan.since, until: plan.until, oldestRetained: plan.oldest_retained };
 
   if (options.dryRun === true) {
-    const rows = (
-      await pool.query<{ type: string; events: number }>(sql.replayCount, [plan.since, plan.until])
-    ).rows;
+    const rows = (await sql.replayCount.run(pool, [plan.since, plan.until])).rows;
     return {
       ...window,
       dryRun: true,
@@ -128,16 +109,10 @@ export async function replayEvents(pool: Pool, options: ReplayOptions): Promise<
     for (;;) {
       const batch = await inTransaction(pool, async (client) => {
         const row = (
-          await client.query<ReplayBatchRow>(sql.replayBatch, [
-            plan.since,
-            plan.until,
-            after,
-            lastPosition,
-            batchSize,
-          ])
+          await sql.replayBatch.run(client, [plan.since, plan.until, after, lastPosition, batchSize])
         ).rows[0];
         if (row && Object.keys(row.by_type).length > 0) {
-          await client.query(sql.wakeRelays, [outboxWakeChannel(schema)]);
+          await sql.wakeRelays.run(client, [outboxWakeChannel(schema)]);
         }
         return row;
       });

@@ -1,4 +1,4 @@
-import type { Queryable } from './queries.js';
+import type { Queryable, RelaySql } from './queries/index.js';
 
 /**
  * Deletes events published more than `retentionMs` ago, `batchSize` rows per statement, until a
@@ -11,13 +11,13 @@ import type { Queryable } from './queries.js';
  */
 export async function deletePublishedEvents(
   db: Queryable,
-  statement: string,
+  statement: RelaySql['deletePublished'],
   options: { retentionMs: number; batchSize: number; shouldStop?: () => boolean },
 ): Promise<number> {
   let total = 0;
   for (;;) {
     const cutoff = new Date(Date.now() - options.retentionMs);
-    const result = await db.query(statement, [cutoff, options.batchSize]);
+    const result = await statement.run(db, [cutoff, options.batchSize]);
     const deleted = result.rowCount ?? 0;
     total += deleted;
     if (deleted < options.batchSize || options.shouldStop?.() === true) return total;

@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
-import type { Queryable } from './queries.js';
+import type { Queryable, RelaySql } from './queries/index.js';
 
 /** Options of {@link WaitingMark}. */
 export interface WaitingMarkOptions {
   readonly db: Queryable;
   /** sql/postgres/relay/mark-waiting.sql, rendered. */
-  readonly markStatement: string;
+  readonly markStatement: RelaySql['markWaiting'];
   /** sql/postgres/relay/unmark-waiting.sql, rendered. */
-  readonly unmarkStatement: string;
+  readonly unmarkStatement: RelaySql['unmarkWaiting'];
   readonly replicaId: string;
   readonly logger: Logger;
   /** Told each time the mark is set or removed (the metrics gauge). */
@@ -62,7 +62,7 @@ export class WaitingMark {
     this.wanted = true;
     const run = this.chain.then(async () => {
       try {
-        const result = await db.query(markStatement, [replicaId]);
+        const result = await markStatement.run(db, [replicaId]);
         this.markedAt = this.now();
         this.set(true);
         return result.rows.length > 0;
@@ -84,7 +84,7 @@ export class WaitingMark {
     const run = this.chain.then(async () => {
       this.set(false);
       try {
-        await db.query(unmarkStatement, [replicaId]);
+        await unmarkStatement.run(db, [replicaId]);
       } catch (error) {
         logger.debug({ err: error }, 'could not remove the waiting mark; writers NOTIFY until it goes');
       }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { useTestDatabase, waitFor } from '@rims/test-harness/vitest';
 import { fairShare, LEASE_PARTITIONS, ReplicaIdInUseError } from '../src/index.js';
 import { LeaseKeeper } from '../src/lease-keeper.js';
-import { relaySql } from '../src/queries.js';
+import { relaySql } from '../src/queries/index.js';
 
 const database = useTestDatabase({ label: 'relay_leases' });
 const logger = pino({ level: 'silent' });

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { useTestDatabase, useTestPubSub, waitFor } from '@rims/test-harness/vitest';
 import { createRelay } from '../src/index.js';
-import { relaySql, type Queryable } from '../src/queries.js';
+import { relaySql, type Queryable } from '../src/queries/index.js';
 import { deletePublishedEvents } from '../src/retention.js';
 import { committedEvent, countEvents, outbox, relayOptions } from './helpers.js';
 

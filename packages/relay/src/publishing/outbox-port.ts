@@ -1,17 +1,10 @@
-import type { PendingRow, Queryable, RelaySql } from '../queries.js';
+import type { PendingRow, Queryable, RelaySql, RemainingPartition } from '../queries/index.js';
 import type { FetchPlan, RecordedFailure } from './publish-scheduler.js';
 
-/** A partition `--once` still waits for (once-remaining.sql). */
-export interface RemainingPartition {
-  readonly lease_partition: number;
-  readonly pending: string;
-  /** The replica holding its lease, if any, and until when. */
-  readonly owner: string | null;
-  readonly expires_at: string | null;
-}
+export type { RemainingPartition } from '../queries/index.js';
 
 /**
- * The publish loop's view of PostgreSQL: one typed method per statement it runs.
+ * The publish loop's view of PostgreSQL, in the scheduler's terms.
  *
  * @example const rows = await outboxPort(pool, relaySql('rims_outbox')).fetchPending(plan, MAX_POSITION);
  */
@@ -35,30 +28,17 @@ export interface OutboxPort {
 export function outboxPort(db: Queryable, sql: RelaySql): OutboxPort {
   return {
     async fetchPending(plan, highest) {
-      const result = await db.query<PendingRow>(sql.fetchPending, [
-        plan.partitions,
-        plan.skipSubjects,
-        highest,
-        plan.limit,
-        plan.skipPositions,
-      ]);
-      return result.rows;
+      const params = [plan.partitions, plan.skipSubjects, highest, plan.limit, plan.skipPositions] as const;
+      return (await sql.fetchPending.run(db, params)).rows;
     },
     async recordFailure(position, message, permanent, maxAttempts) {
-      const result = await db.query<RecordedFailure>(sql.recordFailure, [
-        position,
-        message,
-        permanent,
-        maxAttempts,
-      ]);
-      return result.rows[0];
+      return (await sql.recordFailure.run(db, [position, message, permanent, maxAttempts])).rows[0];
     },
     async maxPosition() {
-      const result = await db.query<{ position: string }>(sql.maxPosition);
-      return result.rows[0]?.position ?? '0';
+      return (await sql.maxPosition.run(db, [])).rows[0]?.position ?? '0';
     },
     async remaining(highest) {
-      return (await db.query<RemainingPartition>(sql.onceRemaining, [highest])).rows;
+      return (await sql.onceRemaining.run(db, [highest])).rows;
     },
   };
 }

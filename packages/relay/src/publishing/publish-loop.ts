@@ -4,7 +4,7 @@ import { classifyFailure, describeFailure } from '../failure-kind.js';
 import type { LeaseKeeper } from '../lease-keeper.js';
 import type { MarkQueue } from '../mark-queue.js';
 import type { RelayMetrics } from '../metrics.js';
-import { MAX_POSITION, type PendingRow } from '../queries.js';
+import { MAX_POSITION, type PendingRow } from '../queries/index.js';
 import { SPAN_KIND_PRODUCER, SPAN_STATUS_ERROR, spanContextOf, type TracerLike } from '../telemetry.js';
 import type { WaitingMark } from '../waiting-mark.js';
 import { WakeSignal } from '../wake-signal.js';

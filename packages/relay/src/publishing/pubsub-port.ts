@@ -1,6 +1,6 @@
 import type { Topic } from '@google-cloud/pubsub';
 import { eventMessage } from '../event-message.js';
-import type { PendingRow } from '../queries.js';
+import type { PendingRow } from '../queries/index.js';
 
 /**
  * The publish loop's view of Pub/Sub: hand one event to the client under its ordering key.

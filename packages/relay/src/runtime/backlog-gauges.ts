@@ -1,13 +1,6 @@
 import type { RelayMetrics } from '../metrics.js';
-import type { Queryable, RelaySql } from '../queries.js';
+import type { Queryable, RelaySql } from '../queries/index.js';
 import { periodic, type Service } from './service.js';
-
-/** backlog-stats.sql's row. */
-interface BacklogStats {
-  readonly pending: string;
-  readonly oldest_pending_seconds: string | null;
-  readonly dead: string;
-}
 
 /** Counts are capped here so that a huge backlog stays cheap to measure. */
 const COUNT_CAP = 1_000_000;
@@ -30,7 +23,7 @@ export function backlogGauges(options: {
     options.intervalMs,
     async () => {
       try {
-        const row = (await db.query<BacklogStats>(sql.backlogStats, [COUNT_CAP])).rows[0];
+        const row = (await sql.backlogStats.run(db, [COUNT_CAP])).rows[0];
         if (!row) return;
         metrics.backlog.set(Number(row.pending));
         metrics.oldestPendingSeconds.set(Math.max(0, Number(row.oldest_pending_seconds ?? 0)));

@@ -11,7 +11,7 @@ import { publishCallOptions } from '../publish-call-options.js';
 import { outboxPort } from '../publishing/outbox-port.js';
 import { PublishLoop } from '../publishing/publish-loop.js';
 import { topicPort } from '../publishing/pubsub-port.js';
-import type { RelaySql } from '../queries.js';
+import type { RelaySql } from '../queries/index.js';
 import type { RelayOptions } from '../relay-options.js';
 import type { TracerLike } from '../telemetry.js';
 import { WaitingMark } from '../waiting-mark.js';

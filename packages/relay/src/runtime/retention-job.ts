@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { LeaseKeeper } from '../lease-keeper.js';
 import type { RelayMetrics } from '../metrics.js';
-import type { Queryable, RelaySql } from '../queries.js';
+import type { Queryable, RelaySql } from '../queries/index.js';
 import { deletePublishedEvents } from '../retention.js';
 import { periodic, type Service } from './service.js';
 
