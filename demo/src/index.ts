@@ -10,7 +10,8 @@ export {
   type ItemsTable,
   type ChangeResult,
 } from './inventory-service.js';
-export { runTraffic, seededRandom, type TrafficOptions, type TrafficStats } from './traffic.js';
+export { runTraffic, type TrafficOptions, type TrafficStats } from './traffic.js';
+export { seededRandom } from '@rims/test-harness';
 export {
   postgresTruth,
   warehouseState,

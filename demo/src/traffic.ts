@@ -4,19 +4,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ItemStatus } from '@rims/schemas';
+import { seededRandom } from '@rims/test-harness';
 import type { ChangeResult, InventoryService } from './inventory-service.js';
-
-/** A small, fast, seedable PRNG (mulberry32): the same seed gives the same traffic. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** Options of {@link runTraffic}. */
 export interface TrafficOptions {

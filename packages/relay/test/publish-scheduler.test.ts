@@ -4,7 +4,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { GRPC_STATUS } from '../src/failure-kind.js';
-import { PublishScheduler, type FetchPlan, type SchedulerRow } from '../src/publishing/publish-scheduler.js';
+import {
+  PublishScheduler,
+  type BatchOutcome,
+  type FetchPlan,
+  type RecordFailureCommand,
+  type SchedulerRow,
+} from '../src/publishing/publish-scheduler.js';
 
 const unavailable = {
   error: Object.assign(new Error('unavailable'), { code: GRPC_STATUS.unavailable }),
@@ -32,6 +38,13 @@ function scheduler() {
   });
 }
 
+/** The failure a settled batch asks to record; throws when there is none. */
+function failureOf(outcome: BatchOutcome<SchedulerRow> | undefined): RecordFailureCommand<SchedulerRow> {
+  const failure = outcome?.kind === 'done' ? outcome.failure : undefined;
+  if (!failure) throw new Error(`no failure to record in ${JSON.stringify(outcome)}`);
+  return failure;
+}
+
 function plan(s: PublishScheduler<SchedulerRow>, now = 0, partitions = [0]): FetchPlan {
   const next = s.nextFetch(now, partitions);
   if (typeof next !== 'object') throw new Error(`no fetch: ${next}`);
@@ -50,9 +63,7 @@ describe('the publish scheduler', () => {
     // 2..45 fail, and the failure is recorded, all before the second fetch returns.
     let outcome;
     for (let i = 0; i < batch.rows.length; i++) outcome = s.messageSettled(batch.batchId, i, unavailable, 1);
-    expect(outcome?.kind).toBe('done');
-    const failure = outcome?.kind === 'done' ? outcome.failure : undefined;
-    if (!failure) throw new Error('no failure to record');
+    const failure = failureOf(outcome);
     expect(failure.row.position).toBe('2');
     s.failureRecorded(failure, { attempts: 0, dead: false }, 2);
     // 46..50 must not go out ahead of 2..45.
@@ -96,20 +107,16 @@ describe('the publish scheduler', () => {
     const [a] = s.fetched(first.id, rows('item', 1, 2), 0, [0]);
     if (!a) throw new Error('no batch');
     s.messageSettled(a.batchId, 0, invalid, 1);
-    const outcome = s.messageSettled(a.batchId, 1, invalid, 1);
-    const failure = outcome?.kind === 'done' ? outcome.failure : undefined;
+    const failure = failureOf(s.messageSettled(a.batchId, 1, invalid, 1));
     expect(failure).toMatchObject({ culpritKnown: false, permanent: false });
-    if (!failure) throw new Error('no failure');
     expect(s.failureRecorded(failure, { attempts: 0, dead: false }, 1)).toEqual({ action: 'isolate' });
     // Isolated: one event at a time, and now a failure is the event's own.
     const retry = plan(s, 100);
     const [single] = s.fetched(retry.id, rows('item', 1, 2), 100, [0]);
     expect(single?.rows).toHaveLength(1);
     if (!single) throw new Error('no batch');
-    const alone = s.messageSettled(single.batchId, 0, invalid, 101);
-    const own = alone?.kind === 'done' ? alone.failure : undefined;
+    const own = failureOf(s.messageSettled(single.batchId, 0, invalid, 101));
     expect(own).toMatchObject({ culpritKnown: true, permanent: true });
-    if (!own) throw new Error('no failure');
     expect(s.failureRecorded(own, { attempts: 1, dead: true }, 101)).toEqual({ action: 'park', attempts: 1 });
   });
 
@@ -118,10 +125,8 @@ describe('the publish scheduler', () => {
     const first = plan(s);
     const [batch] = s.fetched(first.id, rows('item', 1, 1), 0, [0]);
     if (!batch) throw new Error('no batch');
-    const outcome = s.messageSettled(batch.batchId, 0, unavailable, 1);
+    const failure = failureOf(s.messageSettled(batch.batchId, 0, unavailable, 1));
     expect(s.isDrained(0)).toBe(false);
-    const failure = outcome?.kind === 'done' ? outcome.failure : undefined;
-    if (!failure) throw new Error('no failure');
     s.failureRecorded(failure, { attempts: 0, dead: false }, 2);
     expect(s.isDrained(0)).toBe(true);
     expect(s.outstanding).toBe(0);

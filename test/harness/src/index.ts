@@ -33,3 +33,4 @@ export { startThrowawayPostgres, type ThrowawayPostgres } from './throwaway-post
 export { spawnNode, type NodeProcess } from './child-process.js';
 export { readDockerfile, runDeploy, type Dockerfile } from './dockerfile.js';
 export { startFaultProxy, type FaultProxy, type Fault } from './fault-proxy.js';
+export { seededRandom } from './seeded-random.js';

@@ -20,6 +20,7 @@ import {
   startFaultProxy,
   startThrowawayPostgres,
   waitFor,
+  seededRandom,
   withDatabase,
   type Fault,
   type NodeProcess,
@@ -62,18 +63,6 @@ export interface ChaosReport {
   readonly onceExitCodes: readonly (number | null)[];
   /** Events neither published nor dead in PostgreSQL after the `--once` runs. */
   readonly leftPending: number;
-}
-
-/** A small seeded PRNG (mulberry32): a failing run replays from its seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

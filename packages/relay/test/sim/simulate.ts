@@ -1,4 +1,4 @@
-import { seededRandom } from '../chaos/scenario.js';
+import { seededRandom } from '@rims/test-harness';
 import { World, type WorldSettings } from './world.js';
 
 /** One schedule: the world's shape, a seed for every choice, and how long the chaos lasts. */
