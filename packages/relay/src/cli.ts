@@ -186,13 +186,15 @@ async function serve(config: ReturnType<typeof loadRelayConfig>, once: boolean, 
   });
   if (once) {
     const result = await relay.runOnce();
-    await stopping;
     if (!result.complete) {
-      io.stderr(
-        `rims-relay: --once gave up after ${String(config.RELAY_ONCE_TIMEOUT)} ms; left:\n${formatRemaining(result.remaining)}`,
-      );
+      const why = stopping
+        ? 'was stopped by a signal before the backlog was drained'
+        : `gave up after ${String(config.RELAY_ONCE_TIMEOUT)} ms`;
+      io.stderr(`rims-relay: --once ${why}; left:\n${formatRemaining(result.remaining)}`);
+      await stopping;
       return EXIT.incomplete;
     }
+    await stopping;
     return EXIT.ok;
   } else {
     await relay.start();
@@ -230,11 +232,12 @@ async function withPool<T>(url: string, work: (pool: pg.Pool) => Promise<T>): Pr
 }
 
 function formatRemaining(remaining: RunOnceResult['remaining']): string {
+  if (remaining.length === 0)
+    return '  unknown: the database could not be reached to count the events left\n';
   return remaining
-    .map((left) =>
-      left.lease_partition < 0
-        ? '  unknown: the database could not be reached to count them\n'
-        : `  partition ${String(left.lease_partition)}: ${left.pending} event(s) pending, lease ${left.owner ? `held by ${left.owner} until ${left.expires_at ?? '?'}` : 'free'}\n`,
+    .map(
+      (left) =>
+        `  partition ${String(left.lease_partition)}: ${left.pending} event(s) pending, lease ${left.owner ? `held by ${left.owner} until ${left.expires_at ?? '?'}` : 'free'}\n`,
     )
     .join('');
 }

@@ -67,7 +67,10 @@ export interface RunOnceResult {
   readonly dead: number;
   /** Every event pending at the start is published or parked dead (by this run or another replica). */
   readonly complete: boolean;
-  /** What was left at the timeout, by lease partition, with the lease holder; empty when complete. */
+  /**
+   * What was left at the timeout, by lease partition, with the lease holder; empty when complete,
+   * or when the database could not be reached to count.
+   */
   readonly remaining: readonly RemainingPartition[];
 }
 
@@ -203,7 +206,10 @@ export function createRelay(options: RelayOptions = {}): Relay {
       state = 'running';
       const before = await metricValue(metrics, 'published');
       const deadBefore = await metricValue(metrics, 'parkedDead');
-      let remaining: readonly RemainingPartition[] = [];
+      let outcome: { complete: boolean; remaining: readonly RemainingPartition[] } = {
+        complete: false,
+        remaining: [],
+      };
       try {
         let booted: Runtime | undefined;
         starting = (async () => {
@@ -216,7 +222,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
             { topic: settings.topic, schema, httpPort: server?.port },
             'relay publishing the backlog once',
           );
-          remaining = await booted.runToCompletion(settings.onceTimeoutMs);
+          outcome = await booted.runToCompletion(settings.onceTimeoutMs);
         }
       } finally {
         // stop() may have been called meanwhile (SIGTERM): it and this share one shutdown.
@@ -225,8 +231,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
       const result: RunOnceResult = {
         published: (await metricValue(metrics, 'published')) - before,
         dead: (await metricValue(metrics, 'parkedDead')) - deadBefore,
-        complete: remaining.length === 0,
-        remaining,
+        ...outcome,
       };
       if (result.complete)
         logger.info({ published: result.published, dead: result.dead }, 'backlog published');

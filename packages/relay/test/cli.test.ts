@@ -130,6 +130,18 @@ describe('rims-relay', () => {
       expect(result.status, result.stdout + result.stderr).toBe(3);
       expect(result.stderr).toMatch(/--once gave up after 2000 ms/);
       expect(result.stderr).toMatch(/partition \d+: 2 event\(s\) pending, lease held by elsewhere until/);
+      // Stopped by a signal before it drained: not done either.
+      const stopped = spawnRelay(['--once', '--once-timeout', '60s'], {
+        ...onceEnv(topic),
+        RELAY_HTTP_PORT: '',
+      });
+      relays.push(stopped);
+      await waitFor(() => stopped.output().includes('relay publishing the backlog once'), {
+        description: () => `--once to start (${stopped.output().slice(-1_000)})`,
+      });
+      const exit = await stopped.stop('SIGTERM');
+      expect(exit.code, stopped.output().slice(-2_000)).toBe(3);
+      expect(stopped.output()).toMatch(/--once was stopped by a signal before the backlog was drained/);
     } finally {
       await sql`UPDATE rims_outbox.relay_leases SET owner = NULL, expires_at = NULL`.execute(db);
       await sql`UPDATE rims_outbox.events SET published_at = now() WHERE subject = 'item-stuck'`.execute(db);

@@ -131,4 +131,18 @@ describe('the publish scheduler', () => {
     expect(s.isDrained(0)).toBe(true);
     expect(s.outstanding).toBe(0);
   });
+
+  it('sends nothing more of a batch once one of its messages was rejected', () => {
+    const s = scheduler();
+    const first = plan(s);
+    const [batch] = s.fetched(first.id, rows('item', 1, 3), 0, [0]);
+    if (!batch) throw new Error('no batch');
+    expect(s.batchRejected(batch.batchId)).toBe(false);
+    // The client rejected message 0 before messages 1 and 2 were handed over.
+    s.messageSettled(batch.batchId, 0, unavailable, 1);
+    expect(s.batchRejected(batch.batchId)).toBe(true);
+    const failure = failureOf(s.sendFailed(batch.batchId, 1, unavailable, 1));
+    expect(failure.row.position).toBe('1');
+    expect(s.eventsInFlight).toBe(0);
+  });
 });

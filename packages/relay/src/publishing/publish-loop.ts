@@ -143,8 +143,10 @@ export class PublishLoop {
    * Publishes until {@link stop} is called. With `once`, returns instead when every event pending
    * up to the newest position at the start is published or parked dead, by this replica or by
    * another (`onRemaining` hears what is left at each check).
+   *
+   * @returns true when a `once` backlog was drained; false when stopped first
    */
-  async run(once?: { onRemaining?: (left: readonly RemainingPartition[]) => void }): Promise<void> {
+  async run(once?: { onRemaining?: (left: readonly RemainingPartition[]) => void }): Promise<boolean> {
     const { outbox, leases, logger } = this.options;
     const highest = once ? await this.withDatabaseRetry(() => outbox.maxPosition()) : MAX_POSITION;
     let lastRemainingCheck = -Infinity;
@@ -157,7 +159,7 @@ export class PublishLoop {
         if (plan === 'no-partitions') void this.options.waiting?.unmark();
         const until = plan === 'paused' ? this.scheduler.pausedUntil - now : this.options.pollIntervalMs;
         if (once && plan === 'no-partitions' && this.scheduler.outstanding === 0) {
-          if (await this.onceDone(highest, once.onRemaining)) return;
+          if (await this.onceDone(highest, once.onRemaining)) return true;
           lastRemainingCheck = performance.now();
         }
         await this.wake.wait(until);
@@ -194,7 +196,7 @@ export class PublishLoop {
         // by other replicas, or by dead ones whose leases have yet to expire). Checked at most once
         // per poll interval.
         if (performance.now() - lastRemainingCheck >= this.options.pollIntervalMs) {
-          if (await this.onceDone(highest, once.onRemaining)) return;
+          if (await this.onceDone(highest, once.onRemaining)) return true;
           lastRemainingCheck = performance.now();
         }
       }
@@ -214,6 +216,7 @@ export class PublishLoop {
     // Not awaited, so an unreachable database cannot hold up the drain; deregistering removes the
     // mark too.
     void this.options.waiting?.unmark();
+    return false;
   }
 
   /** Whether a `--once` backlog is drained; reports what is left otherwise. */
@@ -285,6 +288,13 @@ export class PublishLoop {
       void this.afterSettled(command, outcome, started);
     };
     for (const [index, row] of command.rows.entries()) {
+      // Rejected already (a client may call back at once while a key's failure is pending): the
+      // rest of the batch must not be handed over behind the rejected message.
+      if (this.scheduler.batchRejected(command.batchId)) {
+        const failure = { error: firstError, kind: classifyFailure(firstError) };
+        settle(this.scheduler.sendFailed(command.batchId, index, failure, performance.now()));
+        break;
+      }
       try {
         pubsub.publish(row, (error) => {
           if (error) firstError ??= error;
@@ -295,9 +305,8 @@ export class PublishLoop {
         // The event cannot be sent at all (it does not build, or breaks a Pub/Sub limit); neither
         // can the ones after it, which must not overtake it.
         firstError ??= error;
-        settle(
-          this.scheduler.sendFailed(command.batchId, index, error, classifyFailure(error), performance.now()),
-        );
+        const failure = { error, kind: classifyFailure(error), culprit: true };
+        settle(this.scheduler.sendFailed(command.batchId, index, failure, performance.now()));
         break;
       }
     }

@@ -315,24 +315,33 @@ export class PublishScheduler<R extends SchedulerRow> {
   }
 
   /**
-   * The client could not even take message `index` of a batch (it threw): the messages after it
-   * were not handed over. Counts as settled for those.
+   * Messages `index` and after of a batch were not handed to the client: message `index` could not
+   * be (the client threw; `failure.culprit` when it is the message's own fault), or an earlier one
+   * was rejected already and the rest must not be sent behind it. They count as failed.
    */
   sendFailed(
     batchId: number,
     index: number,
-    error: unknown,
-    kind: FailureKind,
+    failure: MessageFailure,
     now: number,
   ): BatchOutcome<R> | undefined {
     const batch = this.batches.get(batchId);
     if (!batch) return undefined;
     let result: BatchOutcome<R> | undefined;
     for (let unsent = index; unsent < batch.rows.length; unsent++) {
-      // The message that could not be built is the culprit, whatever the size of its batch.
-      result = this.messageSettled(batchId, unsent, { error, kind, culprit: unsent === index }, now);
+      result = this.messageSettled(
+        batchId,
+        unsent,
+        { ...failure, culprit: unsent === index && failure.culprit === true },
+        now,
+      );
     }
     return result;
+  }
+
+  /** Whether a message of the batch was rejected already: send no more of it. */
+  batchRejected(batchId: number): boolean {
+    return this.batches.get(batchId)?.firstFailed !== undefined;
   }
 
   /**

@@ -50,31 +50,32 @@ export class Runtime {
   start(onFatal: (error: unknown) => void): void {
     this.startServices();
     this.parts.heartbeat.start();
-    this.loopDone = this.parts.loop.run().catch(onFatal);
+    this.loopDone = this.parts.loop.run().then(() => undefined, onFatal);
   }
 
   /**
    * Publishes the backlog up to the newest event now, taking over every lease that is free or
    * expires meanwhile, until the backlog is drained (by this run or another replica) or
-   * `timeoutMs` passes. Returns what is left (nothing when drained).
+   * `timeoutMs` passes. Returns whether it drained, and what was left at the last count (empty when
+   * the database could not be reached to count).
    */
-  async runToCompletion(timeoutMs: number): Promise<readonly RemainingPartition[]> {
+  async runToCompletion(
+    timeoutMs: number,
+  ): Promise<{ complete: boolean; remaining: readonly RemainingPartition[] }> {
     // The first lease tick decides which partitions this run starts with; it schedules the next.
     await this.parts.heartbeat.tickNow();
     this.startServices();
-    let remaining: readonly RemainingPartition[] | undefined;
-    const drained = await within(
-      this.parts.loop.run({
-        onRemaining: (left) => {
-          remaining = left;
-        },
-      }),
-      timeoutMs,
-    );
-    if (drained) return [];
+    let remaining: readonly RemainingPartition[] = [];
+    const run = this.parts.loop.run({
+      onRemaining: (left) => {
+        remaining = left;
+      },
+    });
+    // Stopped first (SIGTERM) or out of time: not complete either way.
+    const complete = (await within(run, timeoutMs)) && (await run);
+    if (complete) return { complete, remaining: [] };
     this.parts.loop.stop();
-    // Never counted (the database was down throughout): say so rather than claim nothing is left.
-    return remaining ?? [{ lease_partition: -1, pending: 'unknown', owner: null, expires_at: null }];
+    return { complete, remaining };
   }
 
   stop(timeoutMs: number): Promise<StopResult> {
