@@ -48,6 +48,7 @@ export class Runtime {
 
   /** Publishes until stopped; `onFatal` hears a loop that failed (a bug). */
   start(onFatal: (error: unknown) => void): void {
+    if (this.stopping) return;
     this.startServices();
     this.parts.heartbeat.start();
     this.loopDone = this.parts.loop.run().then(() => undefined, onFatal);
@@ -64,6 +65,8 @@ export class Runtime {
   ): Promise<{ complete: boolean; remaining: readonly RemainingPartition[] }> {
     // The first lease tick decides which partitions this run starts with; it schedules the next.
     await this.parts.heartbeat.tickNow();
+    // Stopped during that tick (SIGTERM): start nothing that the shutdown would not stop.
+    if (this.isStopping()) return { complete: false, remaining: [] };
     this.startServices();
     let remaining: readonly RemainingPartition[] = [];
     const run = this.parts.loop.run({
@@ -101,6 +104,11 @@ export class Runtime {
         ...(heartbeat.error ? { leaseError: heartbeat.error } : {}),
       },
     };
+  }
+
+  /** A method, so that a check after an await is not narrowed away by the one before it. */
+  private isStopping(): boolean {
+    return this.stopping !== undefined;
   }
 
   private startServices(): void {
