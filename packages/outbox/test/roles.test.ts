@@ -104,6 +104,7 @@ describe('least-privilege roles', () => {
       'live-replicas.sql': [],
       'mark-published.sql': [['1']],
       'mark-waiting.sql': ['role-test'],
+      'once-remaining.sql': ['9223372036854775807'],
       'max-position.sql': [],
       'record-failure.sql': ['1', 'an error', true, 5],
       'release-leases.sql': ['role-test', [0, 1]],

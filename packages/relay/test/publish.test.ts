@@ -73,6 +73,13 @@ describe('publishing', () => {
   it('carries the traceparent of the enqueuing code', async () => {
     const db = database.kysely<unknown>();
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    // With polling off, only a NOTIFY wakes the relay, and a writer NOTIFYs only if the relay is
+    // marked waiting when it enqueues (README: wake-ups). Right after the previous test the relay may
+    // still be lingering; a transaction enqueued then and committed after its confirming fetch would
+    // wait for the 60 s poll.
+    await waitFor(() => relay.health().details.waitingForWakeUp === true, {
+      description: 'the relay to be marked waiting',
+    });
     await db.transaction().execute(async (trx) => {
       const [row] = await outbox.enqueue(trx, committedEvent('item-traced'));
       await sql`UPDATE rims_outbox.events SET traceparent = ${traceparent} WHERE id = ${row?.id}`.execute(
