@@ -147,6 +147,8 @@ export async function runFaultScenario(options: FaultScenarioOptions): Promise<F
 
     const relays = Array.from({ length: options.relayReplicas }, startRelay);
     let lander = startLander();
+    /** Relay and lander kills every run makes, at the least. */
+    const MIN_KILLS = 3;
     let relayKills = 0;
     let landerKills = 0;
     let emulatorRestarts = 0;
@@ -157,6 +159,7 @@ export async function runFaultScenario(options: FaultScenarioOptions): Promise<F
     const managed = emulator;
     // A function, not the property: the flag changes while the loop awaits.
     const chaosStopped = () => stopChaos.signal.aborted;
+    let chaosFailed = false;
     const chaos = (async () => {
       // Relay and lander take turns, from a seeded first pick, so each is killed at least once.
       let relayTurn = random() < 0.5;
@@ -206,13 +209,26 @@ export async function runFaultScenario(options: FaultScenarioOptions): Promise<F
           log('chaos: SIGKILLed the lander and started it again');
         }
       }
-    })();
+    })().catch((error: unknown) => {
+      chaosFailed = true;
+      throw error;
+    });
+    // Awaited after the traffic; meanwhile a failure must not count as unhandled.
+    chaos.catch(() => undefined);
 
     const stats = await runTraffic(inventory, {
       items: itemIds,
       seed: options.seed,
       eventsPerSecond: options.eventsPerSecond,
       durationMs: options.trafficMs,
+    });
+    // On a slow machine the emulator restart can take a third of the traffic window: keep killing
+    // until at least three relay or lander kills happened, so every run exercises as much recovery
+    // (a kill after the traffic still leaves a backlog to recover).
+    await waitFor(() => relayKills + landerKills >= MIN_KILLS || chaosFailed, {
+      timeoutMs: 60_000,
+      intervalMs: 100,
+      description: `${String(MIN_KILLS)} relay or lander kills`,
     });
     stopChaos.abort();
     await chaos;
