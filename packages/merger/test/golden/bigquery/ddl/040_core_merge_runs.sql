@@ -12,7 +12,7 @@ CREATE TABLE IF NOT EXISTS `rims_core`.merge_runs (
   core_inserted INT64 OPTIONS (description = 'Events added to rims_core.item_events'),
   rejected_inserted INT64 OPTIONS (description = 'Rows added to rims_core.item_events_rejected'),
   state_changed INT64 OPTIONS (description = 'Items inserted or updated in rims_core.item_commitment_state'),
-  bytes_processed INT64 OPTIONS (description = 'Bytes processed by the run''s BigQuery jobs'),
+  bytes_processed INT64 OPTIONS (description = 'Bytes processed by the BigQuery jobs of the run'),
   duration_ms INT64,
   outcome STRING NOT NULL OPTIONS (description = 'running, succeeded or failed'),
   error STRING
