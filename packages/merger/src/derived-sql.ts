@@ -297,9 +297,15 @@ function validationParams(dialect: Dialect): string[] {
       'traceparent',
     ].includes(column.name),
   );
-  return columns.map((column) =>
-    dialect === 'bigquery' ? `${PARAM(column.name)} ${columnType(column, dialect)}` : PARAM(column.name),
-  );
+  return columns.map((column) => {
+    if (dialect === 'duckdb') return PARAM(column.name);
+    // `data` is taken as ANY TYPE, so `e_data.quantity` is resolved by field name at each call. A
+    // declared STRUCT would match the raw column by position, and provision appends the fields a
+    // release adds at the end of the RECORD: after an upgrade the call would fail, or, with two
+    // fields of one type trading places, pass with each value in the other's field.
+    if (column.type === 'RECORD') return `${PARAM(column.name)} ANY TYPE`;
+    return `${PARAM(column.name)} ${columnType(column, dialect)}`;
+  });
 }
 
 /**

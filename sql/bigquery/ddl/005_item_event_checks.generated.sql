@@ -9,7 +9,7 @@ CREATE OR REPLACE FUNCTION {{core}}.item_event_reject_reason(
   e_time STRING,
   e_sequence STRING,
   e_datacontenttype STRING,
-  e_data STRUCT<item_id STRING, order_id STRING, sku STRING, quantity INT64, location_id STRING, reason STRING, shipment_id STRING>,
+  e_data ANY TYPE,
   e_traceparent STRING
 ) RETURNS STRING AS (
   CASE
