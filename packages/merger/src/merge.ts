@@ -352,20 +352,19 @@ export async function runMerge(warehouse: Warehouse, options: MergeOptions = {})
         counts.validRows = Number(window.valid_rows ?? 0);
         if (counts.validRows > 0) {
           // Dates carry milliseconds and the warehouse microseconds: widen so no copy falls outside.
-          const minTime = window.min_time as Date;
-          const maxTime = new Date((window.max_time as Date).getTime() + 1);
+          // Core and State both take only the events inside these bounds, fixed by the window query:
+          // a copy landing after it cannot slip past the bounded Core lookup (see 020).
+          const bounded = {
+            ...values,
+            min_time: timestampParam(window.min_time as Date),
+            max_time: timestampParam(new Date((window.max_time as Date).getTime() + 1)),
+          };
           stopIfAsked();
-          const core = tally(
-            await execute(
-              STATEMENTS.core,
-              { ...values, min_time: timestampParam(minTime), max_time: timestampParam(maxTime) },
-              runId,
-            ),
-          );
+          const core = tally(await execute(STATEMENTS.core, bounded, runId));
           counts.coreInserted = core.affectedRows;
           stopIfAsked();
           await lease.renew();
-          counts.stateChanged = tally(await execute(STATEMENTS.state, values, runId)).affectedRows;
+          counts.stateChanged = tally(await execute(STATEMENTS.state, bounded, runId)).affectedRows;
         }
         if (counts.rawRows > counts.validRows) {
           stopIfAsked();

@@ -1,7 +1,7 @@
 -- Raw -> State: per item, the valid raw event of the window with the highest sequence, applied only
 -- when higher than the stored version (on a tie, when its id is higher). It reads Raw, not Core, so
 -- it needs no second pass over Core. Reruns, duplicates and any arrival order give the same state.
--- Parameters: @window_from, @window_to, @merged_at, @holder.
+-- Parameters: @window_from, @window_to, @min_time, @max_time, @merged_at, @holder.
 MERGE {{core}}.item_commitment_state AS t
 USING (
   SELECT
@@ -31,6 +31,9 @@ USING (
       AND {{core}}.item_event_reject_reason(
         specversion, id, source, type, subject, time, sequence, datacontenttype, data, traceparent
       ) IS NULL
+      -- The events Core takes in this run (020 applies the same bounds), so State never gets ahead
+      -- of Core with a row that landed after 010_window.sql ran.
+      AND {{core}}.item_event_time(time) BETWEEN @min_time AND @max_time
       AND EXISTS (
         SELECT 1 FROM {{core}}.merge_lease
         WHERE name = 'item-commitment' AND holder = @holder AND expires_at > CURRENT_TIMESTAMP()
