@@ -28,6 +28,14 @@ export function newHolderId(): string {
  * (optimistic transactions). Every MERGE also checks, in its source, that the lease is still held.
  */
 export class MergeLease {
+  /**
+   * When the lease expires at the latest, on this machine's clock: the time the last successful
+   * take or renewal was sent, plus the TTL. The warehouse stamps the expiry when the statement runs,
+   * after it was sent, so the lease really lasts at least this long (clock skew aside: see
+   * {@link statementTimeoutMs}).
+   */
+  private heldUntil = 0;
+
   constructor(
     private readonly warehouse: Warehouse,
     private readonly datasets: Datasets,
@@ -50,7 +58,9 @@ export class MergeLease {
   /** Takes the lease (or re-takes our own). Returns false when another holder has it. */
   async tryAcquire(): Promise<boolean> {
     try {
+      const sent = Date.now();
       const result = await this.run('lease/acquire.sql');
+      if (result.affectedRows > 0) this.heldUntil = sent + this.ttlMs;
       return result.affectedRows > 0;
     } catch (error) {
       // Two takers at the same moment: the warehouse aborts one of the conflicting updates.
@@ -67,8 +77,12 @@ export class MergeLease {
    * @throws {MergeLeaseError} when the lease lapsed, or expired and another run took it
    */
   async renew(): Promise<void> {
+    const sent = Date.now();
     const result = await this.run('lease/renew.sql');
-    if (result.affectedRows > 0) return;
+    if (result.affectedRows > 0) {
+      this.heldUntil = sent + this.ttlMs;
+      return;
+    }
     const state = await this.read();
     const lostTo = state && state.holder !== this.holder ? state.holder : undefined;
     throw new MergeLeaseError(
@@ -76,6 +90,24 @@ export class MergeLease {
         ? `this run (${this.holder}) lost the merge lease to ${lostTo}; the MERGEs since its last renewal may have applied nothing (they are fenced) and nothing more is applied. Raise the lease TTL (--lease-ttl) if runs take longer than it`
         : `the merge lease of this run (${this.holder}) expired before it was renewed, so the MERGEs since the last renewal may have applied nothing; the run is recorded as failed. Raise the lease TTL (--lease-ttl) above the longest step of a run`,
     );
+  }
+
+  /**
+   * How long a statement started now may run and still finish before the lease expires, less a
+   * margin (a tenth of the TTL, at most 30 s) for clock skew and job start-up. Passed to the
+   * warehouse as the statement's timeout, so a MERGE that began under the lease cannot commit
+   * after it expired and another run took over.
+   *
+   * @throws {MergeLeaseError} when less than that margin is left: the step must not start
+   */
+  statementTimeoutMs(now = Date.now()): number {
+    const margin = Math.min(30_000, this.ttlMs / 10);
+    const left = this.heldUntil - now - margin;
+    if (left <= 0)
+      throw new MergeLeaseError(
+        `the merge lease of this run (${this.holder}) has less than ${String(Math.round(margin))} ms left, too little to start another statement under it; raise the lease TTL (--lease-ttl) above the longest step of a run`,
+      );
+    return Math.floor(left);
   }
 
   /** Gives the lease back, if still held. */

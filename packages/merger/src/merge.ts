@@ -208,9 +208,11 @@ export async function runMerge(warehouse: Warehouse, options: MergeOptions = {})
     values: Record<string, QueryParam>,
     runId: string,
     dryRun = false,
+    timeoutMs?: number,
   ): Promise<QueryResult> => {
     const sql = statement(path);
     return warehouse.query(sql, {
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
       params: paramsFor(sql, dialect, values, path),
       labels: {
         ...baseLabels,
@@ -221,6 +223,10 @@ export async function runMerge(warehouse: Warehouse, options: MergeOptions = {})
       dryRun,
     });
   };
+
+  // A step of a run under the lease: stopped by the warehouse before the lease can expire.
+  const underLease = (path: string, values: Record<string, QueryParam>, runId: string) =>
+    execute(path, values, runId, false, lease.statementTimeoutMs());
 
   const runsCounter = meter.createCounter('rims_merger_runs', { description: 'Merge runs by outcome' });
   const durationHistogram = meter.createHistogram('rims_merger_run_duration', {
@@ -347,7 +353,7 @@ export async function runMerge(warehouse: Warehouse, options: MergeOptions = {})
       const counts = { rawRows: 0, validRows: 0, coreInserted: 0, rejectedInserted: 0, stateChanged: 0 };
       try {
         stopIfAsked();
-        const window = tally(await execute(STATEMENTS.window, values, runId)).rows[0] ?? {};
+        const window = tally(await underLease(STATEMENTS.window, values, runId)).rows[0] ?? {};
         counts.rawRows = Number(window.raw_rows ?? 0);
         counts.validRows = Number(window.valid_rows ?? 0);
         if (counts.validRows > 0) {
@@ -360,16 +366,16 @@ export async function runMerge(warehouse: Warehouse, options: MergeOptions = {})
             max_time: timestampParam(new Date((window.max_time as Date).getTime() + 1)),
           };
           stopIfAsked();
-          const core = tally(await execute(STATEMENTS.core, bounded, runId));
+          const core = tally(await underLease(STATEMENTS.core, bounded, runId));
           counts.coreInserted = core.affectedRows;
           stopIfAsked();
           await lease.renew();
-          counts.stateChanged = tally(await execute(STATEMENTS.state, bounded, runId)).affectedRows;
+          counts.stateChanged = tally(await underLease(STATEMENTS.state, bounded, runId)).affectedRows;
         }
         if (counts.rawRows > counts.validRows) {
           stopIfAsked();
           await lease.renew();
-          counts.rejectedInserted = tally(await execute(STATEMENTS.rejected, values, runId)).affectedRows;
+          counts.rejectedInserted = tally(await underLease(STATEMENTS.rejected, values, runId)).affectedRows;
         }
         // The MERGEs are fenced: after a lapse they apply nothing and report no error. Only a lease
         // still ours and unexpired now proves they ran under it, so success may be recorded.

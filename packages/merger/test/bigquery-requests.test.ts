@@ -73,6 +73,16 @@ describe('BigQuery client calls (against a local HTTP endpoint given as apiEndpo
       expect(job.configuration.query.query).not.toContain('2026-01');
     }
 
+    // Every step under the lease carries a job timeout that ends before the lease (15 minutes, just
+    // renewed) can expire, less the margin: a MERGE cannot commit after another run took over.
+    const underLease = fake.jobs.filter((job) => job.configuration.labels.step?.startsWith('merge-'));
+    expect(underLease).toHaveLength(4);
+    for (const job of underLease) {
+      const timeout = Number(job.configuration.jobTimeoutMs);
+      expect(timeout, job.configuration.labels.step).toBeGreaterThan(800_000);
+      expect(timeout, job.configuration.labels.step).toBeLessThanOrEqual(900_000 - 30_000);
+    }
+
     const core = jobFor('merge/020_core_item_events.sql');
     const runId = report.chunks[0]?.runId ?? '';
     expect(core?.configuration.labels).toEqual({

@@ -29,6 +29,7 @@ export interface JobRequest {
       }[];
     };
     dryRun?: boolean;
+    jobTimeoutMs?: string;
     labels: Record<string, string>;
   };
   jobReference: { jobId: string; location: string };

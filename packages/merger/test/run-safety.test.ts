@@ -182,3 +182,31 @@ describe('State on equal sequences', () => {
     ]);
   });
 });
+
+describe('statement timeouts', () => {
+  const local = useDuckDbWarehouse();
+
+  it('stops a DuckDB statement at its timeout, as BigQuery cancels a job at jobTimeoutMs', async () => {
+    const started = Date.now();
+    const slow = local.warehouse.query('SELECT sum(i * i) AS s FROM range(100000000000) t(i)', {
+      statement: 'slow.sql',
+      timeoutMs: 200,
+    });
+    await expect(slow).rejects.toThrow(/slow\.sql was stopped at its timeout of 200 ms/);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    // The connection is usable afterwards.
+    expect(await select(local.warehouse, 'SELECT 1 AS one')).toEqual([{ one: 1 }]);
+  });
+
+  it('gives each step under the lease a timeout that ends before the lease does, and starts none without time left', async () => {
+    const lease = new MergeLease(local.warehouse, DEFAULT_DATASETS, 'timeout-holder', 60_000);
+    expect(() => lease.statementTimeoutMs()).toThrow(MergeLeaseError);
+    expect(await lease.tryAcquire()).toBe(true);
+    const timeout = lease.statementTimeoutMs();
+    // One minute, less a tenth of it for clock skew and job start-up.
+    expect(timeout).toBeGreaterThan(50_000);
+    expect(timeout).toBeLessThanOrEqual(54_000);
+    expect(() => lease.statementTimeoutMs(Date.now() + 55_000)).toThrow(/has less than 6000 ms left/);
+    await lease.release();
+  });
+});

@@ -70,6 +70,7 @@ export function openBigQueryWarehouse(options: BigQueryWarehouseOptions): Wareho
       jobPrefix: 'rims-merger-',
       ...(Object.keys(values).length > 0 ? { params: values, types } : {}),
       ...(query.dryRun ? { dryRun: true } : {}),
+      ...(query.timeoutMs === undefined ? {} : { jobTimeoutMs: Math.max(1, Math.floor(query.timeoutMs)) }),
     };
     try {
       const [job] = await client.createQueryJob(request);

@@ -119,17 +119,32 @@ export async function openDuckDbWarehouse(path: string): Promise<Warehouse> {
     description: `duckdb://${path}`,
     async query(sql: string, options: QueryOptions = {}): Promise<QueryResult> {
       const { values, types } = bind(options.params ?? {});
+      let timer: NodeJS.Timeout | undefined;
+      let timedOut = false;
       try {
         if (options.dryRun) {
           // DuckDB has no dry run; EXPLAIN binds every name and type without touching data.
           await connection.run(`EXPLAIN ${sql}`, values, types);
           return { rows: [], affectedRows: 0, bytesProcessed: null };
         }
+        // The counterpart of BigQuery's jobTimeoutMs: an interrupted statement changes nothing.
+        if (options.timeoutMs !== undefined)
+          timer = setTimeout(() => {
+            timedOut = true;
+            connection.interrupt();
+          }, Math.max(1, options.timeoutMs));
         const reader = await connection.runAndReadAll(sql, values, types);
         const rows = reader.getRowObjectsJS().map((row) => plain(row) as Record<string, unknown>);
         return { rows, affectedRows: reader.rowsChanged, bytesProcessed: null };
       } catch (error) {
+        if (timedOut)
+          throw new WarehouseError(
+            `DuckDB ${options.statement ? `statement ${options.statement}` : 'statement'} was stopped at its timeout of ${String(options.timeoutMs)} ms (nothing it would have changed is kept)`,
+            { cause: error, statement: options.statement },
+          );
         throw wrap(error, path, options.statement);
+      } finally {
+        clearTimeout(timer);
       }
     },
     async script(sql: string, options = {}): Promise<void> {

@@ -21,6 +21,12 @@ export interface QueryOptions {
   readonly dryRun?: boolean;
   /** The SQL file the text came from, named in errors and logs. */
   readonly statement?: string;
+  /**
+   * Stop the statement once it has run this long: BigQuery's `jobTimeoutMs` (the job is cancelled;
+   * a DML statement then commits nothing), a DuckDB interrupt. The merge sets it so that no MERGE
+   * can still be running, and commit, after the run's lease has expired.
+   */
+  readonly timeoutMs?: number;
 }
 
 /** What a statement returned. Timestamps are `Date`s, integers `number`s, JSON text strings. */
