@@ -3,7 +3,7 @@ import { resolveDatasets, type Datasets } from './datasets.js';
 import { MergeStoppedError, MergerConfigError, WarehouseError } from './errors.js';
 import { MergeLease, newHolderId } from './lease.js';
 import { silentLogger, type MergerLogger } from './logger.js';
-import { intParam, paramsFor, stringParam, timestampParam } from './params.js';
+import { intArrayParam, intParam, paramsFor, stringParam, timestampParam } from './params.js';
 import { renderStatement } from './statements.js';
 import { NOOP_METER, NOOP_TRACER, inSpan, type MeterLike, type TracerLike } from './telemetry.js';
 import type { QueryParam, QueryResult, Warehouse } from './warehouse/warehouse.js';
@@ -21,6 +21,8 @@ export const MIN_LEASE_TTL_MS = 60_000;
 export const DEFAULT_CHUNK_MS = 86_400_000;
 
 const EPOCH = new Date(0);
+/** BigQuery State partitions: `rims_core.item_bucket` hashes an item id into [0, 4000) (ddl/006). */
+const STATE_BUCKETS = 4000;
 
 /** Options of {@link runMerge}. */
 export interface MergeOptions {
@@ -297,6 +299,8 @@ export async function runMerge(warehouse: Warehouse, options: MergeOptions = {})
       // Event times are unknown without running the window query; the window bounds estimate them.
       min_time: timestampParam(chunk.from),
       max_time: timestampParam(chunk.to),
+      // And every State partition (an upper bound: a run reads only those of the items it touches).
+      buckets: intArrayParam(Array.from({ length: STATE_BUCKETS }, (_, bucket) => bucket)),
       merged_at: timestampParam(now),
       run_id: stringParam(runId),
       holder: stringParam(holder),
@@ -364,6 +368,10 @@ export async function runMerge(warehouse: Warehouse, options: MergeOptions = {})
             ...values,
             min_time: timestampParam(window.min_time as Date),
             max_time: timestampParam(new Date((window.max_time as Date).getTime() + 1)),
+            // BigQuery: the State partitions of the window's items (DuckDB has no partitions).
+            ...(Array.isArray(window.buckets)
+              ? { buckets: intArrayParam((window.buckets as unknown[]).map(Number)) }
+              : {}),
           };
           stopIfAsked();
           const core = tally(await underLease(STATEMENTS.core, bounded, runId));

@@ -31,3 +31,5 @@ export const timestampParam = (value: Date): QueryParam => ({ type: 'TIMESTAMP',
 export const stringParam = (value: string | null): QueryParam => ({ type: 'STRING', value });
 /** An INT64 parameter (null allowed). */
 export const intParam = (value: number | null): QueryParam => ({ type: 'INT64', value });
+/** An ARRAY<INT64> parameter, such as the State buckets a run touches. */
+export const intArrayParam = (value: readonly number[]): QueryParam => ({ type: 'ARRAY<INT64>', value });

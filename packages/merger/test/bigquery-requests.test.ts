@@ -7,7 +7,7 @@ import {
   runMerge,
   type Warehouse,
 } from '../src/index.js';
-import { FakeBigQuery, fakeBigQueryWarehouse, type JobRequest } from './fake-bigquery.js';
+import { FakeBigQuery, fakeBigQueryWarehouse, sentType, type JobRequest } from './fake-bigquery.js';
 
 const fake = new FakeBigQuery();
 let warehouse: Warehouse;
@@ -24,7 +24,13 @@ const params = (job: JobRequest | undefined) =>
   Object.fromEntries(
     (job?.configuration.query.queryParameters ?? []).map((param) => [
       param.name,
-      { type: param.parameterType.type, value: param.parameterValue.value ?? null },
+      {
+        type: sentType(param.parameterType),
+        value:
+          param.parameterValue.value ??
+          param.parameterValue.arrayValues?.map((item) => Number(item.value)) ??
+          null,
+      },
     ]),
   );
 const jobFor = (file: string) =>

@@ -24,8 +24,8 @@ export interface JobRequest {
       parameterMode?: string;
       queryParameters?: {
         name: string;
-        parameterType: { type: string };
-        parameterValue: { value?: string | number };
+        parameterType: { type: string; arrayType?: { type: string } };
+        parameterValue: { value?: string | number; arrayValues?: { value: string | number }[] };
       }[];
     };
     dryRun?: boolean;
@@ -119,9 +119,20 @@ export class FakeBigQuery {
             { name: 'valid_rows', type: 'INTEGER' },
             { name: 'min_time', type: 'TIMESTAMP' },
             { name: 'max_time', type: 'TIMESTAMP' },
+            { name: 'buckets', type: 'INTEGER', mode: 'REPEATED' },
           ],
         },
-        rows: [{ f: [{ v: '3' }, { v: '2' }, { v: MIN_TIME_MICROS }, { v: MAX_TIME_MICROS }] }],
+        rows: [
+          {
+            f: [
+              { v: '3' },
+              { v: '2' },
+              { v: MIN_TIME_MICROS },
+              { v: MAX_TIME_MICROS },
+              { v: [{ v: '17' }, { v: '3001' }] },
+            ],
+          },
+        ],
       };
     }
     return { schema: { fields: [] }, rows: [] };
@@ -193,4 +204,11 @@ export async function fakeBigQueryWarehouse(
     labels,
     client: { apiEndpoint, authClient: authClient as never },
   });
+}
+
+/** A parameter's type as the client sent it, written as BigQuery writes types: `INT64`, `ARRAY<INT64>`. */
+export function sentType(parameterType: { type: string; arrayType?: { type: string } }): string {
+  return parameterType.arrayType
+    ? `${parameterType.type}<${parameterType.arrayType.type}>`
+    : parameterType.type;
 }

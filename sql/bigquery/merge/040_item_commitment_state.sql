@@ -1,7 +1,8 @@
 -- Raw -> State: per item, the valid raw event of the window with the highest sequence, applied only
 -- when higher than the stored version (on a tie, when its id is higher). It reads Raw, not Core, so
 -- it needs no second pass over Core. Reruns, duplicates and any arrival order give the same state.
--- Parameters: @window_from, @window_to, @min_time, @max_time, @merged_at, @holder.
+-- Parameters: @window_from, @window_to, @min_time, @max_time, @buckets (State partitions of the
+-- window's items, from 010_window.sql), @merged_at, @holder.
 MERGE {{core}}.item_commitment_state AS t
 USING (
   SELECT
@@ -14,7 +15,8 @@ USING (
     status = 'committed' AS is_potentially_committed,
     version,
     last_event_id,
-    last_event_time
+    last_event_time,
+    item_bucket
   FROM (
     SELECT
       subject AS item_id,
@@ -25,7 +27,8 @@ USING (
       data.location_id AS location_id,
       CAST(sequence AS INT64) AS version,
       id AS last_event_id,
-      {{core}}.item_event_time(time) AS last_event_time
+      {{core}}.item_event_time(time) AS last_event_time,
+      {{core}}.item_bucket(subject) AS item_bucket
     FROM {{raw}}.item_events
     WHERE publish_time >= @window_from AND publish_time < @window_to
       AND {{core}}.item_event_reject_reason(
@@ -34,6 +37,9 @@ USING (
       -- The events Core takes in this run (020 applies the same bounds), so State never gets ahead
       -- of Core with a row that landed after 010_window.sql ran.
       AND {{core}}.item_event_time(time) BETWEEN @min_time AND @max_time
+      -- Only items of the buckets the ON clause reads: an item of another bucket would find no row
+      -- there and be inserted a second time. (A row landing after 010_window.sql can have one.)
+      AND {{core}}.item_bucket(subject) IN UNNEST(@buckets)
       AND EXISTS (
         SELECT 1 FROM {{core}}.merge_lease
         WHERE name = 'item-commitment' AND holder = @holder AND expires_at > CURRENT_TIMESTAMP()
@@ -43,7 +49,8 @@ USING (
     QUALIFY ROW_NUMBER() OVER (PARTITION BY subject ORDER BY CAST(sequence AS INT64) DESC, id DESC) = 1
   )
 ) AS s
-ON t.item_id = s.item_id
+-- The bucket filter is what prunes: only the partitions of the touched items are read (and billed).
+ON t.item_bucket IN UNNEST(@buckets) AND t.item_id = s.item_id
 WHEN MATCHED
   AND (s.version > t.version OR (s.version = t.version AND s.last_event_id > t.last_event_id)) THEN
   UPDATE SET
@@ -60,9 +67,9 @@ WHEN MATCHED
 WHEN NOT MATCHED THEN
   INSERT (
     item_id, status, order_id, sku, quantity, location_id, is_potentially_committed, version,
-    last_event_id, last_event_time, updated_at
+    last_event_id, last_event_time, updated_at, item_bucket
   )
   VALUES (
     s.item_id, s.status, s.order_id, s.sku, s.quantity, s.location_id, s.is_potentially_committed,
-    s.version, s.last_event_id, s.last_event_time, @merged_at
+    s.version, s.last_event_id, s.last_event_time, @merged_at, s.item_bucket
   );

@@ -38,10 +38,11 @@ function plain(value: unknown): unknown {
 
 function toBigQueryParams(params: Readonly<Record<string, QueryParam>>) {
   const values: Record<string, unknown> = {};
-  const types: Record<string, string> = {};
+  const types: Record<string, string | string[]> = {};
   for (const [name, param] of Object.entries(params)) {
     values[name] = param.value;
-    types[name] = param.type;
+    // The client names an array's type by its element type in a one-element array.
+    types[name] = param.type === 'ARRAY<INT64>' ? ['INT64'] : param.type;
   }
   return { values, types };
 }

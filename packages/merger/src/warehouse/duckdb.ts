@@ -4,8 +4,10 @@ import {
   BIGINT,
   BOOLEAN,
   DuckDBInstance,
+  LIST,
   TIMESTAMPTZ,
   VARCHAR,
+  listValue,
   timestampTZValueFromDate,
   type DuckDBConnection,
   type DuckDBType,
@@ -23,6 +25,7 @@ const TYPES: Record<ParamType, DuckDBType> = {
   INT64: BIGINT,
   TIMESTAMP: TIMESTAMPTZ,
   BOOL: BOOLEAN,
+  'ARRAY<INT64>': LIST(BIGINT),
 };
 
 function bind(params: Readonly<Record<string, QueryParam>>) {
@@ -33,6 +36,7 @@ function bind(params: Readonly<Record<string, QueryParam>>) {
     const { value } = param;
     if (value === null) values[name] = null;
     else if (value instanceof Date) values[name] = timestampTZValueFromDate(value);
+    else if (typeof value === 'object') values[name] = listValue(value.map((item) => BigInt(item)));
     else if (param.type === 'INT64') values[name] = BigInt(value);
     else values[name] = value;
   }
@@ -120,7 +124,8 @@ export async function openDuckDbWarehouse(path: string): Promise<Warehouse> {
     async query(sql: string, options: QueryOptions = {}): Promise<QueryResult> {
       const { values, types } = bind(options.params ?? {});
       let timer: NodeJS.Timeout | undefined;
-      let timedOut = false;
+      // An object, not a boolean: the timer's callback sets it, which the type checker cannot follow.
+      const stopped = { atTimeout: false };
       try {
         if (options.dryRun) {
           // DuckDB has no dry run; EXPLAIN binds every name and type without touching data.
@@ -129,15 +134,18 @@ export async function openDuckDbWarehouse(path: string): Promise<Warehouse> {
         }
         // The counterpart of BigQuery's jobTimeoutMs: an interrupted statement changes nothing.
         if (options.timeoutMs !== undefined)
-          timer = setTimeout(() => {
-            timedOut = true;
-            connection.interrupt();
-          }, Math.max(1, options.timeoutMs));
+          timer = setTimeout(
+            () => {
+              stopped.atTimeout = true;
+              connection.interrupt();
+            },
+            Math.max(1, options.timeoutMs),
+          );
         const reader = await connection.runAndReadAll(sql, values, types);
         const rows = reader.getRowObjectsJS().map((row) => plain(row) as Record<string, unknown>);
         return { rows, affectedRows: reader.rowsChanged, bytesProcessed: null };
       } catch (error) {
-        if (timedOut)
+        if (stopped.atTimeout)
           throw new WarehouseError(
             `DuckDB ${options.statement ? `statement ${options.statement}` : 'statement'} was stopped at its timeout of ${String(options.timeoutMs)} ms (nothing it would have changed is kept)`,
             { cause: error, statement: options.statement },

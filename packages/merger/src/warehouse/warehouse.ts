@@ -3,12 +3,12 @@ import type { Dialect } from '../dialect.js';
 import type { ExistingColumn, MissingColumn } from '../raw-schema.js';
 
 /** The type of a query parameter, named as BigQuery names it. */
-export type ParamType = 'STRING' | 'INT64' | 'TIMESTAMP' | 'BOOL';
+export type ParamType = 'STRING' | 'INT64' | 'TIMESTAMP' | 'BOOL' | 'ARRAY<INT64>';
 
 /** A typed query parameter: values always travel as parameters, never inside SQL text. */
 export interface QueryParam {
   readonly type: ParamType;
-  readonly value: string | number | boolean | Date | null;
+  readonly value: string | number | boolean | Date | readonly number[] | null;
 }
 
 /** Options of {@link Warehouse.query}. */

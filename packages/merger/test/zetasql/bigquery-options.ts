@@ -34,7 +34,8 @@ const BIGQUERY_FEATURES = [
 /** BigQuery's language options on this ZetaSQL server. */
 export async function bigQueryLanguageOptions(server: ZetaSqlServer): Promise<LanguageOptionsProto> {
   const current = await server.languageOptions({ languageVersion: 'VERSION_CURRENT' });
-  const features = new Set<string>([...current.enabledLanguageFeatures, ...BIGQUERY_FEATURES]);
+  // The server answers with enum numbers; names are accepted too.
+  const features = new Set<string | number>([...current.enabledLanguageFeatures, ...BIGQUERY_FEATURES]);
   return {
     nameResolutionMode: 'NAME_RESOLUTION_DEFAULT',
     productMode: 'PRODUCT_EXTERNAL',
@@ -47,6 +48,8 @@ export async function bigQueryLanguageOptions(server: ZetaSqlServer): Promise<La
 
 /** A query parameter's type as the BigQuery client sends it (`parameterType.type`), in ZetaSQL terms. */
 export function parameterTypeProto(bigQueryType: string): TypeProto {
+  const element = /^ARRAY<(.+)>$/.exec(bigQueryType)?.[1];
+  if (element) return { typeKind: 'TYPE_ARRAY', arrayType: { elementType: parameterTypeProto(element) } };
   const kinds: Record<string, TypeProto['typeKind']> = {
     STRING: 'TYPE_STRING',
     INT64: 'TYPE_INT64',

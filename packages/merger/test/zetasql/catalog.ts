@@ -51,6 +51,8 @@ const isBlank = (text: string) => text.replace(/--[^\n]*/g, '').trim() === '';
 /** Tables, views, functions and table functions, by dataset, as the DDL created them. */
 export class DdlCatalog {
   private readonly datasets = new Map<string, Dataset>();
+  /** `dataset.table` -> its partition column, from the DDL's PARTITION BY. */
+  readonly partitionColumns = new Map<string, string>();
 
   constructor(
     private readonly server: ZetaSqlServer,
@@ -70,13 +72,11 @@ export class DdlCatalog {
   proto(): SimpleCatalogProto {
     const catalog: SimpleCatalogProto[] = [...this.datasets].map(([name, dataset]) => ({
       name,
-      table: [...dataset.tables].map(
-        ([table, columns]): SimpleTableProto => ({
-          name: table,
-          fullName: `${name}.${table}`,
-          column: columns.map((column) => ({ name: column.name, type: column.type })),
-        }),
-      ),
+      table: [...dataset.tables].map(([table, columns]): SimpleTableProto => ({
+        name: table,
+        fullName: `${name}.${table}`,
+        column: columns.map((column) => ({ name: column.name, type: column.type })),
+      })),
       customFunction: [...dataset.functions.values()],
       customTvf: [...dataset.tableFunctions.values()],
     }));
@@ -137,17 +137,29 @@ export class DdlCatalog {
 
   private add(statement: unknown): void {
     const namePath = find(statement, 'namePath') as string[] | undefined;
-    if (!namePath || namePath.length !== 2) return;
+    if (namePath?.length !== 2) return;
     const [datasetName = '', objectName = ''] = namePath;
     const dataset = this.dataset(datasetName);
     if (has(statement, 'resolvedCreateTableStmtNode')) {
       // CREATE TABLE IF NOT EXISTS leaves a table that exists as it is (an older release's, patched).
       if (find(statement, 'createMode') === CREATE_IF_NOT_EXISTS && dataset.tables.has(objectName)) return;
       const definitions = find(statement, 'columnDefinitionList') as { name: string; type: TypeProto }[];
+      const partitionBy = find(statement, 'partitionByList') as unknown[] | undefined;
+      const partitionColumn = find(partitionBy ?? [], 'column') as { name: string } | undefined;
+      if (partitionColumn) this.partitionColumns.set(`${datasetName}.${objectName}`, partitionColumn.name);
       dataset.tables.set(
         objectName,
         definitions.map((column) => ({ name: column.name, type: column.type })),
       );
+    } else if (has(statement, 'resolvedAlterTableStmtNode')) {
+      // ADD COLUMN [IF NOT EXISTS]: the column joins the table (an older release's table gains it).
+      const table = dataset.tables.get(objectName) ?? [];
+      for (const action of (find(statement, 'alterActionList') as unknown[] | undefined) ?? []) {
+        const added = find(action, 'columnDefinition') as { name: string; type: TypeProto } | undefined;
+        if (added && !table.some((column) => column.name === added.name))
+          table.push({ name: added.name, type: added.type });
+      }
+      dataset.tables.set(objectName, table);
     } else if (has(statement, 'resolvedCreateViewStmtNode')) {
       const output = find(statement, 'outputColumnList') as { name: string; column: { type: TypeProto } }[];
       dataset.tables.set(

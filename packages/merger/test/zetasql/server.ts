@@ -23,7 +23,9 @@ function serverBinary(): string {
   const name = `remote_server${process.arch === 'arm64' ? '_arm' : ''}${process.platform === 'darwin' ? '' : '.so'}`;
   const path = join(lib, 'zetasql', name);
   if (!existsSync(path))
-    throw new Error(`@fivetrandevelopers/zetasql has no server binary ${path} for ${process.platform}/${process.arch}`);
+    throw new Error(
+      `@fivetrandevelopers/zetasql has no server binary ${path} for ${process.platform}/${process.arch}`,
+    );
   return path;
 }
 
@@ -40,10 +42,10 @@ export function zetaSqlMessage(error: unknown): string {
   return (error as { details?: string }).details ?? (error as Error).message;
 }
 
-function call<Req, Res>(method: string, request: Req): Promise<Res> {
+function call<Res>(method: string, request: unknown): Promise<Res> {
   const api = ZetaSQLClient.API as unknown as Record<
     string,
-    (request: Req, callback: (error: Error | null, response?: Res) => void) => void
+    (request: unknown, callback: (error: Error | null, response?: Res) => void) => void
   >;
   const fn = api[method];
   if (!fn) throw new Error(`the ZetaSQL client has no method ${method}`);
@@ -76,7 +78,10 @@ export async function startZetaSql(): Promise<ZetaSqlServer> {
         return false;
       }
     },
-    { timeoutMs: 60_000, description: () => `the ZetaSQL server on port ${String(port)} to answer (${output})` },
+    {
+      timeoutMs: 60_000,
+      description: () => `the ZetaSQL server on port ${String(port)} to answer (${output})`,
+    },
   );
   return {
     parse: (request) => call('parse', request),
