@@ -38,6 +38,8 @@ export interface SubjectFinding {
   readonly knownMaxSequence: number | null;
   /** Distinct sequences in Core or among the item's pending events. */
   readonly knownSequences: number | null;
+  /** Lowest sequence in Core (from the audit's Core horizon on) or among the item's pending events. */
+  readonly knownMinSequence: number | null;
   readonly stateVersion: number | null;
   readonly problems: readonly string[];
 }
@@ -92,6 +94,10 @@ export interface AuditReport {
   readonly clean: boolean;
 }
 
+/** A time from the warehouse, a millisecond earlier (it may have had microseconds), if it is one. */
+const minus1ms = (value: unknown): Date | undefined =>
+  value instanceof Date ? new Date(value.getTime() - 1) : undefined;
+
 const num = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
 
 /**
@@ -138,7 +144,19 @@ export async function runAudit(warehouse: Warehouse, options: AuditOptions = {})
     return rows;
   };
 
-  const subjects = (await read('audit/subjects.sql'))
+  // The event times of the raw rows the audit reads (the window, and the pending rows from where
+  // the next run's window starts), by the merge's own statement. Every Core read is bounded below by
+  // the earliest of them: Core is partitioned by event time, and a raw row's Core copy has its time,
+  // so the audit's cost follows the span it audits rather than all of Core's history.
+  const readFrom = new Date(Math.min(from.getTime(), (nextWindowFrom ?? new Date(0)).getTime()));
+  const [span = {}] = await read('merge/010_window.sql', {
+    window_from: timestampParam(readFrom),
+    window_to: timestampParam(new Date(Math.max(to.getTime(), now.getTime()))),
+  });
+  // Dates carry milliseconds and the warehouse microseconds: widen so no copy falls outside.
+  const coreFrom = { core_from: timestampParam(minus1ms(span.min_time) ?? from) };
+
+  const subjects = (await read('audit/subjects.sql', coreFrom))
     .map((row): SubjectFinding => {
       const finding = {
         subject: String(row.subject),
@@ -147,13 +165,14 @@ export async function runAudit(warehouse: Warehouse, options: AuditOptions = {})
         coreSequences: num(row.core_sequences),
         knownMaxSequence: num(row.known_max_sequence),
         knownSequences: num(row.known_sequences),
+        knownMinSequence: num(row.known_min_sequence),
         stateVersion: num(row.state_version),
       };
       return { ...finding, problems: subjectProblems(finding) };
     })
     .filter((finding) => finding.problems.length > 0);
 
-  const gaps = (await read('audit/gaps.sql')).map((row): SequenceGap => ({
+  const gaps = (await read('audit/gaps.sql', coreFrom)).map((row): SequenceGap => ({
     subject: String(row.subject),
     missingFrom: Number(row.missing_from),
     missingTo: Number(row.missing_to),
@@ -167,9 +186,7 @@ export async function runAudit(warehouse: Warehouse, options: AuditOptions = {})
   // Dates carry milliseconds and the warehouse microseconds: widen so no copy falls outside. Without
   // valid rows nothing is missing and any range will do.
   const eventTimes = {
-    min_time: timestampParam(
-      window.min_time instanceof Date ? new Date(window.min_time.getTime() - 1) : from,
-    ),
+    min_time: timestampParam(minus1ms(window.min_time) ?? from),
     max_time: timestampParam(window.max_time instanceof Date ? new Date(window.max_time.getTime() + 1) : to),
   };
   const missing = (await read('audit/missing.sql', eventTimes)).map((row): MissingEvent => ({
@@ -229,7 +246,14 @@ export async function runAudit(warehouse: Warehouse, options: AuditOptions = {})
 
 /** What disagrees for one item (mirrors the filter of audit/subjects.sql). */
 function subjectProblems(finding: Omit<SubjectFinding, 'problems'>): string[] {
-  const { rawMaxSequence, coreMaxSequence, knownMaxSequence, knownSequences, stateVersion } = finding;
+  const {
+    rawMaxSequence,
+    coreMaxSequence,
+    knownMaxSequence,
+    knownSequences,
+    knownMinSequence,
+    stateVersion,
+  } = finding;
   const withPending = knownMaxSequence !== coreMaxSequence ? ' (with the events the next run merges)' : '';
   const problems: string[] = [];
   if (knownMaxSequence === null) problems.push('no event of the item is in Core');
@@ -238,9 +262,10 @@ function subjectProblems(finding: Omit<SubjectFinding, 'problems'>): string[] {
       problems.push(
         `Raw has sequence ${String(rawMaxSequence)}, Core${withPending} only up to ${String(knownMaxSequence)}`,
       );
-    if (knownSequences !== knownMaxSequence)
+    const lowest = knownMinSequence ?? 1;
+    if (knownSequences !== knownMaxSequence - lowest + 1)
       problems.push(
-        `Core${withPending} has ${String(knownSequences)} of sequences 1..${String(knownMaxSequence)}`,
+        `Core${withPending} has ${String(knownSequences)} of sequences ${String(lowest)}..${String(knownMaxSequence)}`,
       );
   }
   // State is written with Core, by the same run: compared with Core alone, pending events aside.

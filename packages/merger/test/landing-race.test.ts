@@ -46,7 +46,10 @@ describe('rows landing while a run is in progress', () => {
     ]);
     // Core and State agree: the late copy changes neither.
     expect(
-      await select(warehouse, 'SELECT item_id, version FROM rims_core.item_commitment_state ORDER BY item_id'),
+      await select(
+        warehouse,
+        'SELECT item_id, version FROM rims_core.item_commitment_state ORDER BY item_id',
+      ),
     ).toEqual([
       { item_id: 'race-1', version: 1 },
       { item_id: 'race-2', version: 100 },

@@ -40,7 +40,12 @@ describe('an event type gains a field (DuckDB, end to end)', () => {
     );
 
     const report = await runMerge(warehouse, { now: new Date(now.getTime() + 1000) });
-    expect(report.chunks[0]).toMatchObject({ rawRows: 5, validRows: 5, coreInserted: 5, rejectedInserted: 0 });
+    expect(report.chunks[0]).toMatchObject({
+      rawRows: 5,
+      validRows: 5,
+      coreInserted: 5,
+      rejectedInserted: 0,
+    });
     expect(
       await select(
         warehouse,
