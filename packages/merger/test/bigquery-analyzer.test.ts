@@ -37,6 +37,79 @@ const sentTypes = new Map<string, Record<string, string>>();
  */
 const UNFILTERED_BY_DESIGN = ['audit/subjects.sql: rims_core.item_commitment_state (item_bucket)'];
 
+/**
+ * The columns each Core table has had since the first release. A table an older release created has
+ * these; every column added since must be added to it by the DDL (`ADD COLUMN IF NOT EXISTS`), as
+ * `provision` re-applies the DDL on every deploy. New columns never go here.
+ */
+const FIRST_RELEASE_COLUMNS: Readonly<Record<string, readonly string[]>> = {
+  item_events: [
+    'id',
+    'type',
+    'source',
+    'subject',
+    'time',
+    'sequence',
+    'data',
+    'traceparent',
+    'message_id',
+    'publish_time',
+    'merged_at',
+    'run_id',
+  ],
+  item_events_rejected: [
+    'message_id',
+    'publish_time',
+    'subscription_name',
+    'reason',
+    'specversion',
+    'id',
+    'source',
+    'type',
+    'subject',
+    'time',
+    'sequence',
+    'datacontenttype',
+    'data',
+    'traceparent',
+    'attributes',
+    'rejected_at',
+    'run_id',
+  ],
+  item_commitment_state: [
+    'item_id',
+    'status',
+    'order_id',
+    'sku',
+    'quantity',
+    'location_id',
+    'is_potentially_committed',
+    'version',
+    'last_event_id',
+    'last_event_time',
+    'updated_at',
+  ],
+  merge_runs: [
+    'run_id',
+    'mode',
+    'holder',
+    'started_at',
+    'finished_at',
+    'window_from',
+    'window_to',
+    'lookback_seconds',
+    'raw_rows',
+    'core_inserted',
+    'rejected_inserted',
+    'state_changed',
+    'bytes_processed',
+    'duration_ms',
+    'outcome',
+    'error',
+  ],
+  merge_lease: ['name', 'holder', 'acquired_at', 'expires_at'],
+};
+
 /** Statements no code path sends (operators run them from `rims-merger sql`), typed by hand. */
 const UNSENT: Readonly<Record<string, Record<string, string>>> = { 'runs/recent.sql': { limit: 'INT64' } };
 
@@ -174,6 +247,35 @@ describe('BigQuery SQL under ZetaSQL analysis', () => {
     expect(unfilteredPartitionScans(unbounded.resolvedStatement, catalog.partitionColumns)).toEqual([
       'rims_core.item_events (time)',
     ]);
+  });
+
+  it('evolves Core and State: the DDL adds every column since the first release to tables an older release made', async () => {
+    const { catalog } = await provisioned();
+    const fresh = new Map(
+      Object.keys(FIRST_RELEASE_COLUMNS).map((table) => [
+        table,
+        (catalog.columns('rims_core', table) ?? []).map((column) => column.name),
+      ]),
+    );
+    for (const [table, columns] of Object.entries(FIRST_RELEASE_COLUMNS)) {
+      const all = catalog.columns('rims_core', table) ?? [];
+      expect(
+        all.map((column) => column.name),
+        table,
+      ).toEqual(expect.arrayContaining([...columns]));
+      catalog.setColumns(
+        'rims_core',
+        table,
+        all.filter((column) => columns.includes(column.name)),
+      );
+    }
+    for (const { path, sql } of ddl()) await catalog.apply(sql, path);
+    for (const [table, columns] of fresh) {
+      expect(
+        (catalog.columns('rims_core', table) ?? []).map((column) => column.name).sort(),
+        `columns of rims_core.${table} after provision on an older release's table`,
+      ).toEqual([...columns].sort());
+    }
   });
 
   it('analyzes every statement after an upgrade: a data field added, the raw table patched as provision patches it', async () => {
