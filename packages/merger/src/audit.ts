@@ -1,8 +1,8 @@
 import { resolveDatasets, type Datasets } from './datasets.js';
 import { MergerConfigError } from './errors.js';
 import { DEFAULT_LOOKBACK_MS, readWatermark } from './merge.js';
-import { intParam, paramsFor, timestampParam } from './params.js';
-import { renderStatement } from './statements.js';
+import { intParam, timestampParam } from './params.js';
+import { statementRunner } from './statement-runner.js';
 import type { QueryParam, Warehouse } from './warehouse/warehouse.js';
 
 /** Seven days of raw publish time: what `audit` looks at unless told otherwise. */
@@ -134,15 +134,9 @@ export async function runAudit(warehouse: Warehouse, options: AuditOptions = {})
     window_from: timestampParam(from),
     window_to: timestampParam(to),
   };
-  const read = async (path: string, more: Readonly<Record<string, QueryParam>> = {}) => {
-    const sql = renderStatement(warehouse.dialect, path, datasets);
-    const { rows } = await warehouse.query(sql, {
-      params: paramsFor(sql, warehouse.dialect, { ...values, ...more }, path),
-      labels: { component: 'audit', step: path.replace(/\.sql$/, '').replace('/', '-') },
-      statement: path,
-    });
-    return rows;
-  };
+  const statements = statementRunner(warehouse, datasets, { component: 'audit' });
+  const read = async (path: string, more: Readonly<Record<string, QueryParam>> = {}) =>
+    (await statements.run(path, { ...values, ...more })).rows;
 
   // The event times of the raw rows the audit reads (the window, and the pending rows from where
   // the next run's window starts), by the merge's own statement. Every Core read is bounded below by

@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { derivedSqlFiles } from './derived-sql.js';
+import { derivedSqlFiles } from './sql-generation/index.js';
 
 const sqlRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'sql');
 for (const [path, content] of derivedSqlFiles()) {

@@ -61,7 +61,7 @@ export {
   type MissingEvent,
 } from './audit.js';
 export { createScheduler, type Scheduler, type SchedulerOptions } from './schedule.js';
-export { derivedSqlFiles } from './derived-sql.js';
+export { derivedSqlFiles } from './sql-generation/index.js';
 export {
   NOOP_METER,
   NOOP_TRACER,

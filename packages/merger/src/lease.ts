@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Datasets } from './datasets.js';
 import { MergeLeaseError } from './errors.js';
-import { intParam, paramsFor, stringParam } from './params.js';
-import { renderStatement } from './statements.js';
+import { intParam, stringParam } from './params.js';
+import { statementRunner } from './statement-runner.js';
 import type { Warehouse } from './warehouse/warehouse.js';
 
 /** Who holds the merge lease. */
@@ -44,15 +44,12 @@ export class MergeLease {
     private readonly labels: Readonly<Record<string, string>> = {},
   ) {}
 
-  private async run(path: string, extra: Record<string, ReturnType<typeof intParam>> = {}) {
-    const sql = renderStatement(this.warehouse.dialect, path, this.datasets);
-    const params = paramsFor(
-      sql,
-      this.warehouse.dialect,
-      { holder: stringParam(this.holder), ttl_seconds: intParam(Math.ceil(this.ttlMs / 1000)), ...extra },
+  private run(path: string) {
+    return statementRunner(this.warehouse, this.datasets, this.labels).run(
       path,
+      { holder: stringParam(this.holder), ttl_seconds: intParam(Math.ceil(this.ttlMs / 1000)) },
+      { labels: { step: 'lease' } },
     );
-    return this.warehouse.query(sql, { params, statement: path, labels: { ...this.labels, step: 'lease' } });
   }
 
   /** Takes the lease (or re-takes our own). Returns false when another holder has it. */

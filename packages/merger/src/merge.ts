@@ -3,8 +3,8 @@ import { resolveDatasets, type Datasets } from './datasets.js';
 import { MergeStoppedError, MergerConfigError, WarehouseError } from './errors.js';
 import { MergeLease, newHolderId } from './lease.js';
 import { silentLogger, type MergerLogger } from './logger.js';
-import { intArrayParam, intParam, paramsFor, stringParam, timestampParam } from './params.js';
-import { renderStatement } from './statements.js';
+import { intArrayParam, intParam, stringParam, timestampParam } from './params.js';
+import { labelValue, statementRunner } from './statement-runner.js';
 import { NOOP_METER, NOOP_TRACER, inSpan, type MeterLike, type TracerLike } from './telemetry.js';
 import type { QueryParam, QueryResult, Warehouse } from './warehouse/warehouse.js';
 
@@ -98,13 +98,6 @@ const STATEMENTS = {
   watermark: 'runs/watermark.sql',
 } as const;
 
-function labelValue(text: string): string {
-  return text
-    .toLowerCase()
-    .replace(/[^a-z0-9_-]/g, '-')
-    .slice(0, 63);
-}
-
 /** A chunk that is not a positive length would never advance through a window. */
 function assertPositiveChunk(chunkMs: number): void {
   if (!Number.isFinite(chunkMs) || chunkMs <= 0)
@@ -133,11 +126,11 @@ export async function readWatermark(
   warehouse: Warehouse,
   datasets: Partial<Datasets> = {},
 ): Promise<Date | undefined> {
-  const sql = renderStatement(warehouse.dialect, STATEMENTS.watermark, resolveDatasets(datasets));
-  const { rows } = await warehouse.query(sql, {
-    statement: STATEMENTS.watermark,
-    labels: { step: 'watermark' },
-  });
+  const { rows } = await statementRunner(warehouse, resolveDatasets(datasets)).run(
+    STATEMENTS.watermark,
+    {},
+    { labels: { step: 'watermark' } },
+  );
   const value = rows[0]?.watermark;
   return value instanceof Date ? value : undefined;
 }
@@ -204,27 +197,19 @@ export async function runMerge(warehouse: Warehouse, options: MergeOptions = {})
 
   const holder = options.holder ?? newHolderId();
   const baseLabels = { ...options.labels, component: 'merge', mode, holder: labelValue(holder) };
-  const statement = (path: string) => renderStatement(dialect, path, datasets);
+  const statements = statementRunner(warehouse, datasets, baseLabels);
   const execute = (
     path: string,
     values: Record<string, QueryParam>,
     runId: string,
     dryRun = false,
     timeoutMs?: number,
-  ): Promise<QueryResult> => {
-    const sql = statement(path);
-    return warehouse.query(sql, {
-      ...(timeoutMs === undefined ? {} : { timeoutMs }),
-      params: paramsFor(sql, dialect, values, path),
-      labels: {
-        ...baseLabels,
-        run_id: runId,
-        step: labelValue(path.replace(/\.sql$/, '').replace('/', '-')),
-      },
-      statement: path,
+  ): Promise<QueryResult> =>
+    statements.run(path, values, {
+      labels: { run_id: runId },
       dryRun,
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
     });
-  };
 
   // A step of a run under the lease: stopped by the warehouse before the lease can expire.
   const underLease = (path: string, values: Record<string, QueryParam>, runId: string) =>

@@ -1,4 +1,4 @@
--- Generated from @rims/schemas by `pnpm generate` (packages/merger/src/derived-sql.ts). Do not edit.
+-- Generated from @rims/schemas by `pnpm generate` (packages/merger/src/sql-generation). Do not edit.
 -- rims_raw.item_events: what the Pub/Sub BigQuery subscription writes, as `rims-merger land` writes it
 -- locally. DuckDB has no partitions: min/max zone maps over the publish_time-ordered appends prune instead.
 CREATE TABLE IF NOT EXISTS {{raw}}.item_events (

@@ -1,4 +1,4 @@
--- Generated from @rims/schemas by `pnpm generate` (packages/merger/src/derived-sql.ts). Do not edit.
+-- Generated from @rims/schemas by `pnpm generate` (packages/merger/src/sql-generation). Do not edit.
 -- One batch of landed messages: $rows is a JSON array of raw rows, already converted the way the
 -- BigQuery subscription converts them (see packages/merger/src/raw-row.ts).
 INSERT INTO {{raw}}.item_events (specversion, id, source, type, subject, time, sequence, datacontenttype, data, traceparent, subscription_name, message_id, publish_time, attributes)

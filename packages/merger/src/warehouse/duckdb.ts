@@ -15,7 +15,7 @@ import {
 } from '@duckdb/node-api';
 import { quoteIdentifier } from '@rims/sql';
 import type { Datasets } from '../datasets.js';
-import { columnType } from '../derived-sql.js';
+import { duckdbColumnType } from './duckdb-types.js';
 import type { ExistingColumn, MissingColumn } from '../raw-schema.js';
 import { WarehouseError, WarehouseLockedError } from '../errors.js';
 import type { ParamType, QueryOptions, QueryParam, QueryResult, Warehouse } from './warehouse.js';
@@ -183,7 +183,7 @@ export async function openDuckDbWarehouse(path: string): Promise<Warehouse> {
           .join('.');
         try {
           // DuckDB adds a field to a STRUCT column in place: ADD COLUMN data.shipment_id VARCHAR.
-          await connection.run(`ALTER TABLE ${target} ADD COLUMN ${name} ${columnType(column, 'duckdb')}`);
+          await connection.run(`ALTER TABLE ${target} ADD COLUMN ${name} ${duckdbColumnType(column)}`);
         } catch (error) {
           throw wrap(error, path, `add column ${path}`);
         }

@@ -1,9 +1,6 @@
 /**
- * SQL derived from the zod catalogue of @rims/schemas, so the warehouse cannot drift from it: the
- * raw table's columns, the Raw -> Core validation (as a BigQuery SQL function and a DuckDB macro,
- * because validation has to run inside the warehouse), the status of each event type, and the
- * lander's DuckDB insert. `pnpm generate` writes these into sql/bigquery and sql/duckdb; a test
- * fails when the checked-in files are stale.
+ * What the per-dialect SQL generators share: the checks @rims/schemas' zod catalogue implies, as SQL
+ * conditions with the issue each one reports, and the literals of a dialect.
  */
 import { z } from 'zod';
 import {
@@ -15,10 +12,11 @@ import {
   type BigQueryColumn,
   type RimsEventType,
 } from '@rims/schemas';
-import type { Dialect } from './dialect.js';
+import type { Dialect } from '../dialect.js';
 
-const HEADER =
-  '-- Generated from @rims/schemas by `pnpm generate` (packages/merger/src/derived-sql.ts). Do not edit.';
+/** The first line of every generated file. */
+export const HEADER =
+  '-- Generated from @rims/schemas by `pnpm generate` (packages/merger/src/sql-generation). Do not edit.';
 
 interface JsonSchemaProperty {
   type?: string;
@@ -50,99 +48,6 @@ function regexLiteral(pattern: string, dialect: Dialect): string {
   return `r'${pattern}'`;
 }
 
-/** The column type of a raw column in the dialect's DDL. */
-export function columnType(column: BigQueryColumn, dialect: Dialect): string {
-  if (column.type === 'RECORD') {
-    const fields = (column.fields ?? []).map((field) => `${field.name} ${columnType(field, dialect)}`);
-    return dialect === 'bigquery' ? `STRUCT<${fields.join(', ')}>` : `STRUCT(${fields.join(', ')})`;
-  }
-  if (dialect === 'bigquery') return column.type === 'BOOL' ? 'BOOL' : column.type;
-  const duck: Record<Exclude<BigQueryColumn['type'], 'RECORD'>, string> = {
-    STRING: 'VARCHAR',
-    INT64: 'BIGINT',
-    FLOAT64: 'DOUBLE',
-    BOOL: 'BOOLEAN',
-    TIMESTAMP: 'TIMESTAMPTZ',
-    JSON: 'JSON',
-  };
-  return duck[column.type];
-}
-
-/** `CREATE TABLE` of `rims_raw.item_events`: exactly the columns the BigQuery subscription writes. */
-export function rawTableDdl(dialect: Dialect): string {
-  const columns = rawItemEventsColumns();
-  if (dialect === 'bigquery') {
-    const lines = columns.map(
-      (column) =>
-        `  ${column.name} ${columnType(column, dialect)} OPTIONS (description = ${sqlString(column.description, dialect)})`,
-    );
-    return [
-      HEADER,
-      '-- rims_raw.item_events: what the Pub/Sub BigQuery subscription (use_table_schema, write_metadata,',
-      '-- drop_unknown_fields) writes. See sql/bigquery/README.md for the column mapping and its sources.',
-      'CREATE TABLE IF NOT EXISTS {{raw}}.item_events (',
-      lines.join(',\n'),
-      ')',
-      'PARTITION BY TIMESTAMP_TRUNC(publish_time, {{option:raw_partition}})',
-      'CLUSTER BY subject, type',
-      'OPTIONS (',
-      '  partition_expiration_days = {{option:raw_partition_expiration_days}},',
-      '  require_partition_filter = TRUE,',
-      "  description = 'RIMS item events as landed by the Pub/Sub BigQuery subscription (at least once: duplicates possible)'",
-      ');',
-      '',
-      '-- Re-applied on every provision, so changed settings reach an existing table.',
-      'ALTER TABLE {{raw}}.item_events SET OPTIONS (',
-      '  partition_expiration_days = {{option:raw_partition_expiration_days}},',
-      '  require_partition_filter = TRUE',
-      ');',
-      '',
-    ].join('\n');
-  }
-  const lines = columns.map((column) => `  ${column.name} ${columnType(column, dialect)}`);
-  return [
-    HEADER,
-    '-- rims_raw.item_events: what the Pub/Sub BigQuery subscription writes, as `rims-merger land` writes it',
-    '-- locally. DuckDB has no partitions: min/max zone maps over the publish_time-ordered appends prune instead.',
-    'CREATE TABLE IF NOT EXISTS {{raw}}.item_events (',
-    lines.join(',\n'),
-    ');',
-    '',
-  ].join('\n');
-}
-
-/** The lander's insert of a batch (one JSON array parameter `$rows`) into the DuckDB raw table. */
-export function duckdbRawInsert(): string {
-  const columns = rawItemEventsColumns();
-  const select = columns.map((column) => {
-    const value = `row->'${column.name}'`;
-    switch (column.type) {
-      case 'RECORD': {
-        const structure = Object.fromEntries(
-          (column.fields ?? []).map((field) => [field.name, columnType(field, 'duckdb')]),
-        );
-        return `  json_transform(${value}, '${JSON.stringify(structure)}') AS ${column.name}`;
-      }
-      case 'JSON':
-        return `  ${value} AS ${column.name}`;
-      case 'STRING':
-        return `  row->>'${column.name}' AS ${column.name}`;
-      default:
-        return `  CAST(row->>'${column.name}' AS ${columnType(column, 'duckdb')}) AS ${column.name}`;
-    }
-  });
-  return [
-    HEADER,
-    '-- One batch of landed messages: $rows is a JSON array of raw rows, already converted the way the',
-    '-- BigQuery subscription converts them (see packages/merger/src/raw-row.ts).',
-    `INSERT INTO {{raw}}.item_events (${columns.map((column) => column.name).join(', ')})`,
-    'SELECT',
-    select.join(',\n'),
-    'FROM (SELECT unnest(CAST($rows AS JSON[])) AS row);',
-    '',
-  ].join('\n');
-}
-
 interface Check {
   /** The SQL condition that is true when the value is invalid. */
   readonly when: string;
@@ -152,7 +57,7 @@ interface Check {
   readonly aborts: boolean;
 }
 
-const PARAM = (name: string) => `e_${name}`;
+export const PARAM = (name: string) => `e_${name}`;
 
 /** The checks of one JSON-Schema property, for a value expression `value` at `path`. */
 function propertyChecks(
@@ -281,38 +186,28 @@ function issueList(checks: readonly Check[], dialect: Dialect): string {
   return `CONCAT(\n${parts.join(',\n')}\n    )`;
 }
 
-/** The parameters of the validation function, in raw column order. */
-function validationParams(dialect: Dialect): string[] {
-  const columns = rawItemEventsColumns().filter((column) =>
-    [
-      'specversion',
-      'id',
-      'source',
-      'type',
-      'subject',
-      'time',
-      'sequence',
-      'datacontenttype',
-      'data',
-      'traceparent',
-    ].includes(column.name),
-  );
-  return columns.map((column) => {
-    if (dialect === 'duckdb') return PARAM(column.name);
-    // `data` is taken as ANY TYPE, so `e_data.quantity` is resolved by field name at each call. A
-    // declared STRUCT would match the raw column by position, and provision appends the fields a
-    // release adds at the end of the RECORD: after an upgrade the call would fail, or, with two
-    // fields of one type trading places, pass with each value in the other's field.
-    if (column.type === 'RECORD') return `${PARAM(column.name)} ANY TYPE`;
-    return `${PARAM(column.name)} ${columnType(column, dialect)}`;
-  });
+/** The raw columns validation reads, in raw column order: its parameters. */
+export function validatedColumns(): BigQueryColumn[] {
+  const names = [
+    'specversion',
+    'id',
+    'source',
+    'type',
+    'subject',
+    'time',
+    'sequence',
+    'datacontenttype',
+    'data',
+    'traceparent',
+  ];
+  return rawItemEventsColumns().filter((column) => names.includes(column.name));
 }
 
 /**
- * `item_event_reject_reason(...)`: NULL for an event @rims/schemas accepts, else its issues as
- * `path: message; path: message`. `item_status_of(type)`: the item status each event type results in.
+ * The body of `item_event_reject_reason(...)`: NULL for an event @rims/schemas accepts, else its
+ * issues as `path: message; path: message`; and the CASE arms of `item_status_of(type)`.
  */
-export function validationFunctions(dialect: Dialect): string {
+export function validationBodies(dialect: Dialect): { rejectReason: string; statuses: string } {
   const checks = catalogueChecks(dialect);
   const known = RIMS_EVENT_TYPES.map((type) => sqlString(type, dialect)).join(', ');
   const all = issueList(checks, dialect);
@@ -336,36 +231,5 @@ export function validationFunctions(dialect: Dialect): string {
     (type: RimsEventType) =>
       `    WHEN ${sqlString(type, dialect)} THEN ${sqlString(statusOf(type), dialect)}`,
   ).join('\n');
-  const params = validationParams(dialect).join(',\n  ');
-  if (dialect === 'bigquery') {
-    return [
-      HEADER,
-      '-- NULL when @rims/schemas accepts the event, else every issue as `path: message; path: message`.',
-      `CREATE OR REPLACE FUNCTION {{core}}.item_event_reject_reason(\n  ${params}\n) RETURNS STRING AS (\n${body}\n);`,
-      '',
-      '-- The item status an event type results in (eventCatalog[type].status).',
-      `CREATE OR REPLACE FUNCTION {{core}}.item_status_of(e_type STRING) RETURNS STRING AS (\n  CASE e_type\n${statuses}\n  END\n);`,
-      '',
-    ].join('\n');
-  }
-  return [
-    HEADER,
-    '-- NULL when @rims/schemas accepts the event, else every issue as `path: message; path: message`.',
-    `CREATE OR REPLACE MACRO {{core}}.item_event_reject_reason(\n  ${params}\n) AS (\n${body}\n);`,
-    '',
-    '-- The item status an event type results in (eventCatalog[type].status).',
-    `CREATE OR REPLACE MACRO {{core}}.item_status_of(e_type) AS (\n  CASE e_type\n${statuses}\n  END\n);`,
-    '',
-  ].join('\n');
-}
-
-/** Every derived SQL file, keyed by its path under the @rims/sql package. */
-export function derivedSqlFiles(): Map<string, string> {
-  return new Map([
-    ['bigquery/ddl/002_raw_item_events.generated.sql', rawTableDdl('bigquery')],
-    ['bigquery/ddl/005_item_event_checks.generated.sql', validationFunctions('bigquery')],
-    ['duckdb/ddl/002_raw_item_events.generated.sql', rawTableDdl('duckdb')],
-    ['duckdb/ddl/005_item_event_checks.generated.sql', validationFunctions('duckdb')],
-    ['duckdb/land/insert_raw_item_events.generated.sql', duckdbRawInsert()],
-  ]);
+  return { rejectReason: body, statuses };
 }
