@@ -1,4 +1,4 @@
--- Generated from @rims/schemas by `pnpm generate` (packages/merger/src/derived-sql.ts). Do not edit.
+-- Generated from @rims/schemas by `pnpm generate` (packages/merger/src/sql-generation). Do not edit.
 -- rims_raw.item_events: what the Pub/Sub BigQuery subscription (use_table_schema, write_metadata,
 -- drop_unknown_fields) writes. See sql/bigquery/README.md for the column mapping and its sources.
 CREATE TABLE IF NOT EXISTS `rims_raw`.item_events (

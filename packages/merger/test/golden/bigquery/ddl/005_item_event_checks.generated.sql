@@ -1,4 +1,4 @@
--- Generated from @rims/schemas by `pnpm generate` (packages/merger/src/derived-sql.ts). Do not edit.
+-- Generated from @rims/schemas by `pnpm generate` (packages/merger/src/sql-generation). Do not edit.
 -- NULL when @rims/schemas accepts the event, else every issue as `path: message; path: message`.
 CREATE OR REPLACE FUNCTION `rims_core`.item_event_reject_reason(
   e_specversion STRING,

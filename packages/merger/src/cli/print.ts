@@ -1,0 +1,60 @@
+/** The human-readable reports of `rims-merger` (`--json` prints the objects instead). */
+import type { AuditReport } from '../audit.js';
+import type { MergeReport } from '../merge.js';
+import type { ProvisionStep } from '../provision.js';
+
+/** Provision steps, one line each (the SQL too on a dry run). */
+export function printSteps(
+  out: (line: string) => void,
+  steps: readonly ProvisionStep[],
+  dryRun: boolean,
+): void {
+  for (const step of steps) {
+    out(`${step.status.padEnd(8)} ${step.target.padEnd(9)} ${step.action}`);
+    if (dryRun && step.sql) out(`${step.sql.trimEnd()}\n`);
+  }
+}
+
+/** A merge report: the window, then one line per chunk. */
+export function printRun(out: (line: string) => void, report: MergeReport): void {
+  if (report.outcome === 'skipped') {
+    out(`skipped: another run (${report.leaseHolder ?? 'unknown'}) holds the merge lease; nothing applied`);
+    return;
+  }
+  const window = `[${report.windowFrom.toISOString()}, ${report.windowTo.toISOString()})`;
+  out(`${report.outcome} ${report.mode} merge of ${window}`);
+  for (const chunk of report.chunks) {
+    const bytes = chunk.bytesProcessed === null ? '' : `, ${String(chunk.bytesProcessed)} bytes`;
+    out(
+      report.outcome === 'dry-run'
+        ? `  ${chunk.windowFrom.toISOString()} .. ${chunk.windowTo.toISOString()}: ${String(chunk.rawRows)} raw rows (${String(chunk.validRows)} valid)${bytes} to be processed`
+        : `  ${chunk.windowFrom.toISOString()} .. ${chunk.windowTo.toISOString()}: ${String(chunk.rawRows)} raw rows, +${String(chunk.coreInserted)} core, +${String(chunk.rejectedInserted)} rejected, ${String(chunk.stateChanged)} items changed${bytes}, ${String(chunk.durationMs)} ms`,
+    );
+  }
+}
+
+/** An audit report: each finding, the repair, and `clean` or `findings` last. */
+export function printAudit(out: (line: string) => void, report: AuditReport): void {
+  out(`audit of raw rows published in [${report.from.toISOString()}, ${report.to.toISOString()})`);
+  out(`watermark ${report.watermark?.toISOString() ?? '(no successful run yet)'}`);
+  for (const subject of report.subjects) out(`item ${subject.subject}: ${subject.problems.join('; ')}`);
+  for (const gap of report.gaps)
+    out(
+      `gap: item ${gap.subject} misses sequences ${String(gap.missingFrom)}..${String(gap.missingTo)} in core`,
+    );
+  if (report.pendingCount > 0)
+    out(
+      `${String(report.pendingCount)} event(s) not merged yet, inside the next run's window (the next run merges them)`,
+    );
+  for (const event of report.behindLookback)
+    out(
+      `behind lookback: event ${event.id} (item ${event.subject}, sequence ${String(event.sequence)}) published ${event.publishTime.toISOString()}`,
+    );
+  if (report.behindLookbackCount > report.behindLookback.length)
+    out(
+      `behind lookback: showing ${String(report.behindLookback.length)} of ${String(report.behindLookbackCount)} events (--limit ${String(report.limit)}); the repair covers all of them`,
+    );
+  if (report.repair) out(`repair with: ${report.repair.command}`);
+  for (const rejected of report.rejected) out(`rejected ${String(rejected.messages)}x: ${rejected.reason}`);
+  out(report.clean ? 'clean' : 'findings: see above');
+}
