@@ -23,7 +23,7 @@ export interface QueryOptions {
   readonly statement?: string;
   /**
    * Stop the statement once it has run this long: BigQuery's `jobTimeoutMs` (the job is cancelled;
-   * a DML statement then commits nothing), a DuckDB interrupt. The merge sets it so that no MERGE
+   * a DML statement stopped before it commits changes nothing), a DuckDB interrupt. The merge sets it so that no MERGE
    * can still be running, and commit, after the run's lease has expired.
    */
   readonly timeoutMs?: number;
