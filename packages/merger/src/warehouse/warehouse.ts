@@ -22,9 +22,9 @@ export interface QueryOptions {
   /** The SQL file the text came from, named in errors and logs. */
   readonly statement?: string;
   /**
-   * Stop the statement once it has run this long: BigQuery's `jobTimeoutMs` (the job is cancelled;
-   * a DML statement stopped before it commits changes nothing), a DuckDB interrupt. The merge sets it so that no MERGE
-   * can still be running, and commit, after the run's lease has expired.
+   * Stop the statement once it has run this long: BigQuery's `jobTimeoutMs` (the job is
+   * cancelled; a DML statement stopped before it commits changes nothing), a DuckDB interrupt. The
+   * merge sets it so that no MERGE can still be running, and commit, after the run's lease expired.
    */
   readonly timeoutMs?: number;
 }
