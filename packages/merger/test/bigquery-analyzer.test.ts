@@ -249,6 +249,27 @@ describe('BigQuery SQL under ZetaSQL analysis', () => {
     ]);
   });
 
+  it('adds the views and table functions DDL creates to the catalog, with their columns', async () => {
+    const { catalog } = await provisioned();
+    await catalog.apply(
+      `CREATE OR REPLACE TABLE FUNCTION \`rims_analytics\`.committed_as_of(ts TIMESTAMP) AS
+       SELECT item_id, version FROM \`rims_core\`.item_commitment_state WHERE last_event_time <= ts`,
+      'a table function',
+    );
+    await expect(
+      catalog.analyze(
+        'SELECT v.item_id, f.version FROM `rims_analytics`.potentially_committed_items AS v JOIN `rims_analytics`.committed_as_of(@ts) AS f USING (item_id)',
+        { ts: 'TIMESTAMP' },
+      ),
+    ).resolves.toBeDefined();
+    await expect(
+      catalog.analyze('SELECT status FROM `rims_analytics`.committed_as_of(@ts)', { ts: 'TIMESTAMP' }),
+    ).rejects.toThrow(/Unrecognized name: status/);
+    await expect(
+      catalog.analyze('SELECT item_bucket FROM `rims_analytics`.potentially_committed_items'),
+    ).rejects.toThrow(/Unrecognized name: item_bucket/);
+  });
+
   it('evolves Core and State: the DDL adds every column since the first release to tables an older release made', async () => {
     const { catalog } = await provisioned();
     const fresh = new Map(
