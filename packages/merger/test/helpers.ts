@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
+import { seededRandom } from '@rims/test-harness';
 import {
   buildCloudEvent,
   toPubSubMessage,
@@ -126,16 +127,9 @@ export async function select(warehouse: Warehouse, sql: string): Promise<Record<
   return (await warehouse.query(sql)).rows;
 }
 
-/** A deterministic shuffle (mulberry32), so a failing order can be reproduced from the seed. */
+/** A deterministic shuffle, so a failing order can be reproduced from the seed. */
 export function shuffle<T>(items: readonly T[], seed: number): T[] {
-  let state = seed >>> 0;
-  const random = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = seededRandom(seed);
   const copy = [...items];
   for (let i = copy.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
