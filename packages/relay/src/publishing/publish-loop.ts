@@ -1,13 +1,15 @@
 import type { Logger } from 'pino';
 import { backoffDelay, type BackoffOptions } from '../backoff.js';
-import { classifyFailure, describeFailure } from '../failure-kind.js';
+import { describeFailure } from '../failure-kind.js';
 import type { LeaseKeeper } from '../lease-keeper.js';
 import type { MarkQueue } from '../mark-queue.js';
 import type { RelayMetrics } from '../metrics.js';
 import { MAX_POSITION, type PendingRow } from '../queries/index.js';
-import { SPAN_KIND_PRODUCER, SPAN_STATUS_ERROR, spanContextOf, type TracerLike } from '../telemetry.js';
+import type { TracerLike } from '../telemetry.js';
 import type { WaitingMark } from '../waiting-mark.js';
 import { WakeSignal } from '../wake-signal.js';
+import { reportFailureDecision } from './failure-report.js';
+import { sendBatch } from './send-batch.js';
 import type { OutboxPort, RemainingPartition } from './outbox-port.js';
 import {
   PublishScheduler,
@@ -255,61 +257,12 @@ export class PublishLoop {
     return (await waiting.mark()) ? 'fetch' : 'wait';
   }
 
-  /**
-   * Hands one subject's batch to the client. Each message's outcome goes to the scheduler from the
-   * client's own callback: a rejection blocks the subject before the client can forget it.
-   */
+  /** Hands one subject's batch to the client; its outcome comes back through afterSettled. */
   private send(command: PublishCommand<PendingRow>): void {
-    const { pubsub, tracer, topicName } = this.options;
-    const links = command.rows
-      .slice(0, 32)
-      .map((row) => spanContextOf(row.traceparent))
-      .filter((context) => context !== undefined)
-      .map((context) => ({ context }));
-    const span = tracer.startSpan(`${topicName} publish`, {
-      kind: SPAN_KIND_PRODUCER,
-      attributes: {
-        'messaging.system': 'gcp_pubsub',
-        'messaging.destination.name': topicName,
-        'messaging.gcp_pubsub.message.ordering_key': command.subject,
-        'messaging.batch.message_count': command.rows.length,
-      },
-      links,
-    });
     const started = performance.now();
-    let firstError: unknown;
-    const settle = (outcome: BatchOutcome<PendingRow> | undefined) => {
-      if (!outcome) return;
-      if (firstError !== undefined) {
-        span.recordException(describeFailure(firstError));
-        span.setStatus({ code: SPAN_STATUS_ERROR, message: describeFailure(firstError) });
-      }
-      span.end();
+    sendBatch(command, this.scheduler, this.options, (outcome) => {
       void this.afterSettled(command, outcome, started);
-    };
-    for (const [index, row] of command.rows.entries()) {
-      // Rejected already (a client may call back at once while a key's failure is pending): the
-      // rest of the batch must not be handed over behind the rejected message.
-      if (this.scheduler.batchRejected(command.batchId)) {
-        const failure = { error: firstError, kind: classifyFailure(firstError) };
-        settle(this.scheduler.sendFailed(command.batchId, index, failure, performance.now()));
-        break;
-      }
-      try {
-        pubsub.publish(row, (error) => {
-          if (error) firstError ??= error;
-          const failure = error ? { error, kind: classifyFailure(error) } : undefined;
-          settle(this.scheduler.messageSettled(command.batchId, index, failure, performance.now()));
-        });
-      } catch (error) {
-        // The event cannot be sent at all (it does not build, or breaks a Pub/Sub limit); neither
-        // can the ones after it, which must not overtake it.
-        firstError ??= error;
-        const failure = { error, kind: classifyFailure(error), culprit: true };
-        settle(this.scheduler.sendFailed(command.batchId, index, failure, performance.now()));
-        break;
-      }
-    }
+    });
   }
 
   /** A batch settled: record what Pub/Sub accepted, then any failure that finished its subject. */
@@ -358,44 +311,7 @@ export class PublishLoop {
       logger.warn({ err: error, id: failure.row.id }, 'could not record a publish failure');
     }
     const decision = this.scheduler.failureRecorded(failure, recorded, performance.now());
-    const { row, subject } = failure;
-    switch (decision.action) {
-      case 'pause':
-        if (decision.systemicFailures === 1 || decision.systemicFailures % 10 === 0) {
-          logger.warn(
-            { err: failure.error, subject, failures: decision.systemicFailures, retryInMs: decision.pauseMs },
-            'Pub/Sub publish failed; backing off (no event is parked for this kind of error)',
-          );
-        }
-        break;
-      case 'isolate':
-        logger.warn(
-          { err: failure.error, subject },
-          'Pub/Sub rejected a request; retrying its events one by one',
-        );
-        break;
-      case 'park':
-        metrics.parkedDead.inc();
-        logger.error(
-          { subject, id: row.id, sequence: row.sequence, attempts: decision.attempts, error: message },
-          'event parked as dead; later events of its subject continue (see `rims-relay dead list`)',
-        );
-        this.options.onDead?.({
-          id: row.id,
-          subject,
-          sequence: row.sequence,
-          position: row.position,
-          error: message,
-          attempts: decision.attempts,
-        });
-        break;
-      case 'retry':
-        logger.warn(
-          { subject, id: row.id, attempts: decision.attempts, error: message, retryInMs: decision.retryInMs },
-          'event could not be published; will retry',
-        );
-        break;
-    }
+    reportFailureDecision(decision, failure, message, this.options);
   }
 
   private afterBatch(): void {
