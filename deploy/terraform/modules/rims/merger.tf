@@ -57,10 +57,11 @@ resource "google_cloud_scheduler_job" "merger" {
   project          = var.project_id
   region           = var.region
   name             = "${each.key}-schedule"
-  description      = "Starts the Cloud Run job ${each.key} (${join(" ", each.value.args)})."
+  description      = "Starts the Cloud Run job ${each.key}."
   schedule         = each.value.schedule
   time_zone        = var.schedule_time_zone
   attempt_deadline = "60s"
+  paused           = contains(var.paused_schedules, each.key)
 
   # The :run call only starts an execution; a failed start is retried at the next tick, and a
   # failed execution shows in the job's own metrics (alert policies below).

@@ -120,6 +120,12 @@ variable "check_schedule" {
   default     = "*/10 * * * *"
 }
 
+variable "paused_schedules" {
+  description = "Merger jobs whose schedule is paused, such as [\"rims-merger-check\"] while the deployed release has no `rims-merger check` yet (every run would fail and raise \"RIMS check breaches\")."
+  type        = list(string)
+  default     = []
+}
+
 variable "schedule_time_zone" {
   description = "Time zone of the Cloud Scheduler schedules."
   type        = string
