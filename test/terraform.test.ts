@@ -426,6 +426,10 @@ function checkRuntimeConfig(mod: TerraformModule): string[] {
         `${probe} is ${String(get.path)} on ${String(get.port)}, expected ${path} on ${String(port)}`,
       );
   }
+  const startup = nested(relay, 'startup_probe');
+  // Cloud Run refuses a startup probe whose period x failure threshold exceeds 240 s.
+  if (Number(startup.period_seconds) * Number(startup.failure_threshold) > 240)
+    problems.push('the startup probe gives the relay more than the 240 s Cloud Run allows');
   const scaling = nested(template, 'scaling');
   if (Number(scaling.min_instance_count) < 1) problems.push('the relay may scale to zero instances');
   if (Number(scaling.max_instance_count) > LEASE_PARTITIONS)

@@ -82,8 +82,9 @@ resource "google_cloud_run_v2_service" "relay" {
       }
 
       # Started = /readyz: registered in PostgreSQL (leases renewed) and Pub/Sub not failing. A new
-      # revision whose relays cannot reach either never replaces the running one. Five minutes of
-      # tries cover a slow Cloud SQL connection and a lease heartbeat or two.
+      # revision whose relays cannot reach either never replaces the running one. Four minutes of
+      # tries (period x threshold; Cloud Run allows at most 240 s) cover a slow Cloud SQL
+      # connection and a few lease heartbeats.
       startup_probe {
         http_get {
           path = "/readyz"
@@ -91,7 +92,7 @@ resource "google_cloud_run_v2_service" "relay" {
         }
         period_seconds    = 10
         timeout_seconds   = 3
-        failure_threshold = 30
+        failure_threshold = 24
       }
 
       # Alive = /healthz: only a fatal error or a stopped relay fails it. Never /readyz here: during
