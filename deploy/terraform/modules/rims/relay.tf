@@ -116,10 +116,12 @@ resource "google_cloud_run_v2_service" "relay" {
       image      = var.gmp_sidecar_image
       depends_on = ["relay"]
 
+      # A whole CPU: with CPU always allocated, Cloud Run takes no fraction of a vCPU, and an
+      # instance's vCPUs (the containers' sum) above 1 must be a whole number.
       resources {
         limits = {
-          cpu    = "0.5"
-          memory = "256Mi"
+          cpu    = "1"
+          memory = "512Mi"
         }
         cpu_idle = false
       }
