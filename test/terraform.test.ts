@@ -18,11 +18,12 @@ import {
   DEFAULT_RAW_TABLE,
   MERGER_METRIC_NAMES,
   MERGER_SETTINGS,
+  mergerConfigSchema,
   rawSubscriptionRequest,
   renderStatement,
 } from '@rims/merger';
 import { LEASE_PARTITIONS, relayConfigSchema } from '@rims/relay';
-import { rawItemEventsColumns } from '@rims/schemas';
+import { parseDuration, rawItemEventsColumns } from '@rims/schemas';
 // Not part of @rims/relay's public API: the metric names live only in this factory.
 import { createRelayMetrics } from '../packages/relay/src/metrics.js';
 import {
@@ -408,6 +409,17 @@ function checkRuntimeConfig(mod: TerraformModule): string[] {
   const env = (relay.env as Block[]).map((item) => String(item.name));
   for (const name of env)
     if (!relaySettings.has(name)) problems.push(`the relay gets ${name}, which rims-relay does not read`);
+  // The values must pass the binary's own validation (durations, ports, project id ...).
+  const staticEnv = Object.fromEntries(
+    (relay.env as Block[])
+      .filter((item) => typeof item.value === 'string' || typeof item.value === 'number')
+      .map((item) => [String(item.name), String(item.value)]),
+  );
+  const relayParsed = relayConfigSchema.safeParse(staticEnv);
+  if (!relayParsed.success)
+    problems.push(
+      `rims-relay refuses its settings: ${relayParsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+    );
   const port = nested(relay, 'ports').container_port;
   const byName: Record<string, unknown> = Object.fromEntries(
     (relay.env as Block[]).map((item) => [String(item.name), item.value]),
@@ -441,6 +453,13 @@ function checkRuntimeConfig(mod: TerraformModule): string[] {
   for (const name of Object.keys(mergerEnv))
     if (!MERGER_SETTINGS.includes(name))
       problems.push(`the merger jobs get ${name}, which rims-merger does not read`);
+  const mergerParsed = mergerConfigSchema.safeParse(
+    Object.fromEntries(Object.entries(mergerEnv).map(([name, value]) => [name, String(value)])),
+  );
+  if (!mergerParsed.success)
+    problems.push(
+      `rims-merger refuses its settings: ${mergerParsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+    );
   const jobs = evaluate(mod, mod.locals.merger_jobs) as Record<string, { args: string[] }>;
   for (const each of instances(mod, 'google_cloud_run_v2_job.merger')) {
     const job = resourceInstance(mod, 'google_cloud_run_v2_job.merger', each?.key);
@@ -452,6 +471,9 @@ function checkRuntimeConfig(mod: TerraformModule): string[] {
     if (!['run', 'audit', 'check'].includes(command))
       problems.push(`job ${String(job.name)} runs unknown command ${command}`);
     const documented = command === 'check' ? designFlags('check') : new Set<string>();
+    const maxLag = rest[rest.indexOf('--max-lag') + 1];
+    if (rest.includes('--max-lag') && (maxLag === undefined || parseDuration(maxLag) === undefined))
+      problems.push(`job ${String(job.name)} passes --max-lag ${String(maxLag)}, which is not a duration`);
     for (const flag of rest.filter((arg) => arg.startsWith('--')))
       if (!documented.has(flag))
         problems.push(
@@ -699,6 +721,12 @@ describe('Terraform module deploy/terraform/modules/rims', () => {
     });
     expect(checkRuntimeConfig(wrongEnv)).toContain(
       'the merger jobs get MERGER_LOOK_BACK, which rims-merger does not read',
+    );
+    const badValue = mutate(mod, {
+      local: ['merger_env', { ...(mod.locals.merger_env as object), MERGER_LOOKBACK: 'two days' }],
+    });
+    expect(checkRuntimeConfig(badValue).join('\n')).toMatch(
+      /rims-merger refuses its settings: MERGER_LOOKBACK/,
     );
     const jobs = mod.locals.merger_jobs as Record<string, Record<string, unknown>>;
     const wrongFlag = mutate(mod, {
