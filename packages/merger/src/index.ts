@@ -30,6 +30,8 @@ export {
   provisionWarehouse,
   provisionPubSub,
   rawSubscriptionRequest,
+  DEFAULT_PUBSUB_NAMES,
+  DEAD_LETTER_RETENTION,
   type ProvisionStep,
   type WarehouseProvisionOptions,
   type PubSubProvisionOptions,
@@ -70,6 +72,7 @@ export {
   type SpanLike,
   type MetricAttributes,
 } from './telemetry.js';
+export { MERGER_METRIC_NAMES, type MergerMetricName } from './metric-names.js';
 export type { MergerLogger } from './logger.js';
 export {
   mergerConfigSchema,

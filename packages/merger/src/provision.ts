@@ -108,6 +108,23 @@ export interface PubSubProvisionOptions {
 }
 
 /**
+ * The Pub/Sub names `provision` creates when not told otherwise (the contract's defaults, the same as
+ * the binaries'). Exported so that the Terraform module's test compares its names with these.
+ *
+ * @example pubsub.topic(DEFAULT_PUBSUB_NAMES.topic)
+ */
+export const DEFAULT_PUBSUB_NAMES = {
+  topic: 'rims-item-events',
+  deadLetterTopic: 'rims-item-events-dead-letter',
+  /** Keeps the dead letters: a topic keeps nothing without a subscription. */
+  deadLetterSubscription: 'rims-item-events-dead-letter',
+  subscription: 'rims-item-events-raw',
+} as const;
+
+/** How long the dead-letter subscription keeps its messages: 7 days. */
+export const DEAD_LETTER_RETENTION = { seconds: 7 * 86_400 } as const;
+
+/**
  * The request that creates the raw-landing subscription. `bigquery`: a BigQuery subscription that
  * writes with the table's schema, adds the metadata columns and drops unknown fields, dead-lettering
  * what it cannot write; `pull`: the same dead-letter policy on a pull subscription for the lander.
@@ -172,10 +189,10 @@ export async function provisionPubSub(
   options: PubSubProvisionOptions,
 ): Promise<ProvisionStep[]> {
   const steps: ProvisionStep[] = [];
-  const topicName = options.topic ?? 'rims-item-events';
-  const deadLetterName = options.deadLetterTopic ?? 'rims-item-events-dead-letter';
+  const topicName = options.topic ?? DEFAULT_PUBSUB_NAMES.topic;
+  const deadLetterName = options.deadLetterTopic ?? DEFAULT_PUBSUB_NAMES.deadLetterTopic;
   const deadLetterSubscriptionName = options.deadLetterSubscription ?? deadLetterName;
-  const subscriptionName = options.subscription ?? 'rims-item-events-raw';
+  const subscriptionName = options.subscription ?? DEFAULT_PUBSUB_NAMES.subscription;
   if (options.kind === 'bigquery' && pubsub.isEmulator) {
     throw new MergerConfigError(
       'the Pub/Sub emulator has no BigQuery subscriptions: provision a DuckDB warehouse (a pull subscription for `rims-merger land`) on the emulator, or unset PUBSUB_EMULATOR_HOST to provision on GCP',
@@ -221,7 +238,7 @@ export async function provisionPubSub(
     () => subscriptionExists(deadLetterSubscriptionName),
     () =>
       deadLetter.createSubscription(deadLetterSubscriptionName, {
-        messageRetentionDuration: { seconds: 7 * 86_400 },
+        messageRetentionDuration: { ...DEAD_LETTER_RETENTION },
       }),
   );
   const describe =
