@@ -127,6 +127,40 @@ describe('enqueue', () => {
     expect(await storedEvents(db, 'item-nul')).toEqual([]);
   });
 
+  it('refuses a lone UTF-16 surrogate in any string field by name, which PostgreSQL jsonb cannot store', async () => {
+    const db = database.kysely<AppDb>();
+    // A surrogate half on its own: what slicing a string through an emoji leaves behind.
+    const half = '\u{1F4E6}'.slice(0, 1);
+    const inData = {
+      ...committed('item-half'),
+      data: { ...committed('item-half').data, sku: `SKU-${half}` },
+    };
+    const released = {
+      type: 'rims.item.released.v1' as const,
+      subject: 'item-half',
+      data: { item_id: 'item-half', order_id: 'order-1', reason: `${half}timeout` },
+    };
+    const error = await db
+      .transaction()
+      .execute((trx) => outbox.enqueue(trx, [inData, released]))
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(OutboxValidationError);
+    expect((error as OutboxValidationError).issues).toEqual([
+      expect.objectContaining({ path: '[0].data.sku', code: 'lone_surrogate' }),
+      expect.objectContaining({ path: '[1].data.reason', code: 'lone_surrogate' }),
+    ]);
+    expect((error as OutboxValidationError).message).toContain('lone UTF-16 surrogate');
+    expect(await storedEvents(db, 'item-half')).toEqual([]);
+
+    // A whole pair is a character like any other and is stored as written.
+    const emoji = {
+      ...committed('item-emoji'),
+      data: { ...committed('item-emoji').data, sku: 'SKU-\u{1F4E6}' },
+    };
+    await db.transaction().execute((trx) => outbox.enqueue(trx, emoji));
+    expect((await storedEvents(db, 'item-emoji'))[0]?.data).toEqual(emoji.data);
+  });
+
   it('numbers a batch per subject in input order', async () => {
     const db = database.kysely<AppDb>();
     const rows = await db.transaction().execute((trx) =>

@@ -13,6 +13,7 @@ import {
   type EventData,
   type RimsEventType,
 } from './event-types.js';
+import { loneSurrogateIssues } from './lone-surrogates.js';
 
 /** The CloudEvents spec version RIMS events use. */
 export const CLOUDEVENTS_SPECVERSION = '1.0';
@@ -167,6 +168,8 @@ const inputSchemas = new Map<RimsEventType, z.ZodType>(
 /**
  * Validates what a producer wants to emit, collecting every problem rather than stopping at the first.
  * Paths are prefixed with `prefix`, so `[3].data.quantity` names the fourth event of a batch.
+ * Besides each type's schema, every string must be well-formed UTF-16 (code `lone_surrogate`):
+ * PostgreSQL and JSON text cannot hold half a surrogate pair.
  */
 export function validateEventInput(value: unknown, prefix = ''): ValidationIssue[] {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -187,7 +190,10 @@ export function validateEventInput(value: unknown, prefix = ''): ValidationIssue
   const schema = inputSchemas.get(type);
   if (!schema) throw new Error(`no input schema for ${type}`);
   const result = schema.safeParse(value);
-  return result.success ? [] : issuesFromZod(result.error, prefix);
+  return [
+    ...(result.success ? [] : issuesFromZod(result.error, prefix)),
+    ...loneSurrogateIssues(value, prefix),
+  ];
 }
 
 /** The fields a producer (the relay) has from storage, turned into an envelope. */

@@ -38,6 +38,28 @@ describe('validateEventInput', () => {
     expect(issues.map((issue) => issue.path).sort()).toEqual(['data.location_id', 'data.quantity']);
   });
 
+  it('refuses a lone UTF-16 surrogate in every string field, naming it (JSON and PostgreSQL cannot hold one)', () => {
+    const half = '\uD83D';
+    const issues = validateEventInput({
+      ...committed,
+      subject: `item-${half}`,
+      data: { ...committed.data, item_id: `item-${half}`, order_id: `\uDC00o-1`, location_id: `loc${half}` },
+    });
+    expect(issues.map((issue) => [issue.path, issue.code]).sort()).toEqual([
+      ['data.item_id', 'lone_surrogate'],
+      ['data.location_id', 'lone_surrogate'],
+      ['data.order_id', 'lone_surrogate'],
+      ['subject', 'lone_surrogate'],
+    ]);
+    expect(issues.find((issue) => issue.path === 'data.order_id')?.message).toBe(
+      'order_id contains a lone UTF-16 surrogate (half of a character, such as a string cut through an emoji); PostgreSQL and JSON text cannot hold it',
+    );
+    expect(
+      validateEventInput({ ...committed, data: { ...committed.data, sku: 'SKU-\u{1F4E6}' } }),
+      'a whole surrogate pair',
+    ).toEqual([]);
+  });
+
   it('requires subject to equal data.item_id', () => {
     const issues = validateEventInput({ ...committed, subject: 'item-2' });
     expect(issues).toEqual([expect.objectContaining({ path: 'subject', code: 'subject_mismatch' })]);
