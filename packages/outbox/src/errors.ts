@@ -36,3 +36,31 @@ export class OutboxSchemaVersionError extends RimsError {
 export class OutboxMigrationError extends RimsError {
   readonly code = 'RIMS_OUTBOX_MIGRATION';
 }
+
+/**
+ * `grantOutboxRoles` was asked to grant to roles that do not exist. Roles are cluster-wide and
+ * creating them takes the CREATEROLE privilege, which the schema owner running the grants often
+ * lacks, so this package never creates them: the message gives the statements to run first.
+ *
+ * @example
+ * try {
+ *   await grantOutboxRoles(db);
+ * } catch (error) {
+ *   if (error instanceof OutboxRoleMissingError) console.error(error.roles); // ['rims_outbox_writer']
+ * }
+ */
+export class OutboxRoleMissingError extends RimsError {
+  readonly code = 'RIMS_OUTBOX_ROLE_MISSING';
+  /** The roles that do not exist, in the order writer, relay. */
+  readonly roles: readonly string[];
+
+  constructor(missing: readonly { role: string; option: string; grantee: string }[]) {
+    const named = missing.map(({ role, option }) => `role "${role}" (${option})`).join(' and ');
+    const create = missing.map(({ role }) => `CREATE ROLE ${role} NOLOGIN;`).join(' ');
+    const grantees = missing.map(({ role, grantee }) => `${grantee} (GRANT ${role} TO <login role>)`);
+    super(
+      `${named} ${missing.length === 1 ? 'does' : 'do'} not exist; create ${missing.length === 1 ? 'it' : 'them'} first, as a role allowed to create roles: ${create} then grant ${missing.length === 1 ? 'it' : 'each'} to ${grantees.join(' and ')}`,
+    );
+    this.roles = missing.map(({ role }) => role);
+  }
+}

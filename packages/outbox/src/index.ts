@@ -29,6 +29,7 @@ export {
   OutboxConfigError,
   OutboxSchemaVersionError,
   OutboxMigrationError,
+  OutboxRoleMissingError,
 } from './errors.js';
 export { PG_ERROR, pgErrorCode } from './postgres-errors.js';
 export type { EventInput, ValidationIssue } from '@rims/schemas';

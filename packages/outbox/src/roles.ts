@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { SqlTemplateError, readSql, renderSql } from '@rims/sql';
-import { OutboxConfigError } from './errors.js';
+import { OutboxConfigError, OutboxRoleMissingError } from './errors.js';
 import { outboxSchemaName } from './schema-name.js';
 
 /** Options of {@link grantOutboxRoles}. */
@@ -19,6 +19,7 @@ export interface GrantOptions {
  * as the schema owner after `migrate`; the roles must already exist.
  *
  * @throws {OutboxConfigError} when the schema or a role name is not a plain identifier
+ * @throws {OutboxRoleMissingError} when a role does not exist, naming it and the CREATE ROLE to run
  * @example
  * await sql`CREATE ROLE rims_outbox_writer NOLOGIN`.execute(db);
  * await sql`CREATE ROLE rims_outbox_relay NOLOGIN`.execute(db);
@@ -26,14 +27,16 @@ export interface GrantOptions {
  */
 export async function grantOutboxRoles<DB>(db: Kysely<DB>, options: GrantOptions = {}): Promise<void> {
   const schema = outboxSchemaName(options.schema);
+  const writerRole = options.writerRole ?? 'rims_outbox_writer';
+  const relayRole = options.relayRole ?? 'rims_outbox_relay';
   let text: string;
   try {
     text = renderSql(
       readSql('postgres/outbox/grant-roles.sql'),
       {
         schema,
-        writer_role: options.writerRole ?? 'rims_outbox_writer',
-        relay_role: options.relayRole ?? 'rims_outbox_relay',
+        writer_role: writerRole,
+        relay_role: relayRole,
       },
       'postgres',
     );
@@ -42,5 +45,26 @@ export async function grantOutboxRoles<DB>(db: Kysely<DB>, options: GrantOptions
     if (error instanceof SqlTemplateError) throw new OutboxConfigError(error.message, { cause: error });
     throw error;
   }
+  await checkRolesExist(db, [
+    { role: writerRole, option: 'writerRole', grantee: "the application's login role" },
+    { role: relayRole, option: 'relayRole', grantee: "the relay's login role" },
+  ]);
   await sql.raw(text).execute(db);
+}
+
+/**
+ * Refuses, by name, roles that do not exist. Checked before granting so that nothing is half
+ * granted and the caller learns every missing role at once, not PostgreSQL's first one.
+ */
+async function checkRolesExist<DB>(
+  db: Kysely<DB>,
+  wanted: readonly { role: string; option: string; grantee: string }[],
+): Promise<void> {
+  const { rows } = await sql<{ rolname: string }>`
+    SELECT rolname FROM pg_catalog.pg_roles WHERE rolname = ANY(${wanted.map(({ role }) => role)})`.execute(
+    db,
+  );
+  const existing = new Set(rows.map((row) => row.rolname));
+  const missing = wanted.filter(({ role }) => !existing.has(role));
+  if (missing.length > 0) throw new OutboxRoleMissingError(missing);
 }

@@ -3,7 +3,14 @@ import { CompiledQuery, sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listSql, readSql, renderSql } from '@rims/sql';
 import { useTestDatabase } from '@rims/test-harness/vitest';
-import { OutboxConfigError, PG_ERROR, createOutbox, grantOutboxRoles, pgErrorCode } from '../src/index.js';
+import {
+  OutboxConfigError,
+  OutboxRoleMissingError,
+  PG_ERROR,
+  createOutbox,
+  grantOutboxRoles,
+  pgErrorCode,
+} from '../src/index.js';
 import { committed, type AppDb } from './app-schema.js';
 
 const database = useTestDatabase({ label: 'roles' });
@@ -49,6 +56,27 @@ describe('least-privilege roles', () => {
     await expect(
       grantOutboxRoles(database.kysely(), { writerRole: 'app"; DROP TABLE x; --' }),
     ).rejects.toThrow(OutboxConfigError);
+  });
+
+  it('names each missing role and how to create it, granting nothing, when the roles do not exist yet', async () => {
+    const db = database.kysely<AppDb>();
+    const missing = `rims_missing_${suffix}`;
+    const error = await grantOutboxRoles(db, { writerRole: writer, relayRole: missing }).catch(
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(OutboxRoleMissingError);
+    expect(error).toMatchObject({ code: 'RIMS_OUTBOX_ROLE_MISSING', roles: [missing] });
+    expect((error as Error).message).toBe(
+      `role "${missing}" (relayRole) does not exist; create it first, as a role allowed to create roles: CREATE ROLE ${missing} NOLOGIN; then grant it to the relay's login role (GRANT ${missing} TO <login role>)`,
+    );
+
+    const both = await grantOutboxRoles(db, { writerRole: `${missing}_w`, relayRole: missing }).catch(
+      (caught: unknown) => caught,
+    );
+    expect(both).toMatchObject({ roles: [`${missing}_w`, missing] });
+    expect((both as Error).message).toContain(
+      `CREATE ROLE ${missing}_w NOLOGIN; CREATE ROLE ${missing} NOLOGIN`,
+    );
   });
 
   it('lets the writer enqueue but not read, change, delete or directly insert events', async () => {
