@@ -63,11 +63,13 @@ export const mergerConfigSchema = z.object({
     .describe(
       'duckdb:///absolute/path.duckdb or bigquery://PROJECT/LOCATION (default .data/warehouse.duckdb)',
     ),
+  // Only the form that no project id can take here; whether it must be a Google Cloud project id
+  // depends on PUBSUB_EMULATOR_HOST (projectIdIssues).
   PUBSUB_PROJECT_ID: z
     .string()
-    .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'must be a Google Cloud project id')
+    .regex(/^[^\s/]+$/, 'must not contain a slash or a space')
     .default('rims-local')
-    .describe('a Google Cloud project id such as rims-local'),
+    .describe('a Google Cloud project id such as rims-local (any id on the emulator)'),
   PUBSUB_TOPIC: pubsubName('the topic').default('rims-item-events').describe('a Pub/Sub topic name'),
   PUBSUB_SUBSCRIPTION: pubsubName('the subscription')
     .default('rims-item-events-raw')
@@ -137,6 +139,25 @@ export function flagOf(setting: string): string {
   return settingFlag(setting, 'MERGER_');
 }
 
+/** A Google Cloud project id, optionally domain-scoped (`example.com:acme-prod`). */
+const GOOGLE_PROJECT_ID = /^(?:[a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+
+/**
+ * The emulator serves any project id (tests and demos use short ones such as `bars`); real Pub/Sub
+ * only Google Cloud project ids, and a malformed one would fail only at the first request.
+ */
+function projectIdIssues(config: z.output<typeof mergerConfigSchema>): ValidationIssue[] {
+  const id = config.PUBSUB_PROJECT_ID;
+  if (config.PUBSUB_EMULATOR_HOST !== undefined || GOOGLE_PROJECT_ID.test(id)) return [];
+  return [
+    {
+      path: 'PUBSUB_PROJECT_ID',
+      code: 'custom',
+      message: `'${id}' is not a Google Cloud project id (6 to 30 lower-case letters, digits or hyphens, starting with a letter); any id works with PUBSUB_EMULATOR_HOST set`,
+    },
+  ];
+}
+
 /** The `--from`/`--to` rules no single field can check; `run` has stricter ones than `audit`. */
 function windowIssues(
   config: z.output<typeof mergerConfigSchema>,
@@ -191,7 +212,7 @@ export function loadMergerConfig(
     if (value !== undefined && value !== '') values[key] = value;
   }
   const config = parseConfig(mergerConfigSchema, values);
-  const issues = windowIssues(config, command);
+  const issues = [...projectIdIssues(config), ...windowIssues(config, command)];
   if (issues.length > 0) throw new ConfigError(issues);
   return { ...config, warehouseUrl: config.WAREHOUSE_URL ?? defaultWarehouseUrl(cwd) };
 }

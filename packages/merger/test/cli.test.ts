@@ -3,9 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PubSub } from '@google-cloud/pubsub';
 import { afterAll, describe, expect, it } from 'vitest';
 import { toPubSubMessage } from '@rims/schemas';
-import { spawnNode, waitFor } from '@rims/test-harness';
+import { emulatorClientConfig, spawnNode, waitFor } from '@rims/test-harness';
 import { useTestPubSub } from '@rims/test-harness/vitest';
 import { MERGER_SETTINGS, flagOf } from '../src/config.js';
 import { itemEvent } from './helpers.js';
@@ -79,6 +80,32 @@ describe('rims-merger (the binary)', () => {
     const audit = await cli(['audit'], env);
     expect(audit.code, audit.stdout + audit.stderr).toBe(0);
     expect(audit.stdout.trim().split('\n').at(-1)).toBe('clean');
+  });
+
+  it('provisions and lands under any project id on the emulator, such as bars', async () => {
+    const env = {
+      WAREHOUSE_URL: `duckdb://${join(dir, 'bars.duckdb')}`,
+      PUBSUB_EMULATOR_HOST: pubsub.host,
+      PUBSUB_PROJECT_ID: 'bars',
+      PUBSUB_TOPIC: pubsub.uniqueName('bars-events'),
+      PUBSUB_SUBSCRIPTION: pubsub.uniqueName('bars-raw'),
+      PUBSUB_DEAD_LETTER_TOPIC: pubsub.uniqueName('bars-dead'),
+    };
+    const provisioned = await cli(['provision'], env);
+    expect(provisioned.code, provisioned.stderr).toBe(0);
+    expect(provisioned.stdout).toContain(`projects/bars/topics/${env.PUBSUB_TOPIC}`);
+
+    const bars = new PubSub(emulatorClientConfig(pubsub.host, 'bars'));
+    try {
+      await bars
+        .topic(env.PUBSUB_TOPIC)
+        .publishMessage(toPubSubMessage(itemEvent('rims.item.committed.v1', 'bars-1', 1)));
+    } finally {
+      await bars.close();
+    }
+    const landed = await cli(['land', '--once'], env);
+    expect(landed.code, landed.stderr).toBe(0);
+    expect(landed.stdout).toContain('landed 1 row(s)');
   });
 
   it('prints the rendered SQL of either dialect', async () => {

@@ -10,6 +10,22 @@ describe('loadMergerConfig', () => {
     expect(load({})).toMatchObject({ MERGER_CHUNK: 86_400_000, MERGER_LEASE_TTL: 900_000 });
   });
 
+  it('takes any project id on the emulator, and only a Google Cloud project id without it', () => {
+    expect(
+      load({ PUBSUB_PROJECT_ID: 'bars', PUBSUB_EMULATOR_HOST: '127.0.0.1:8085' }).PUBSUB_PROJECT_ID,
+    ).toBe('bars');
+    expect(() => load({ PUBSUB_PROJECT_ID: 'bars' })).toThrow(
+      /PUBSUB_PROJECT_ID: 'bars' is not a Google Cloud project id .*; any id works with PUBSUB_EMULATOR_HOST set/,
+    );
+    expect(load({ PUBSUB_PROJECT_ID: 'acme-prod' }).PUBSUB_PROJECT_ID).toBe('acme-prod');
+    expect(load({ PUBSUB_PROJECT_ID: 'example.com:acme-prod' }).PUBSUB_PROJECT_ID).toBe(
+      'example.com:acme-prod',
+    );
+    expect(() => load({ PUBSUB_PROJECT_ID: 'a/b', PUBSUB_EMULATOR_HOST: '127.0.0.1:8085' })).toThrow(
+      /PUBSUB_PROJECT_ID: must not contain a slash or a space/,
+    );
+  });
+
   it('refuses zero durations, where a chunk would never advance and an interval would busy-loop', () => {
     expect(() => load({ MERGER_CHUNK: '0s' })).toThrow(/MERGER_CHUNK: must be longer than zero/);
     expect(() => load({}, { every: '0s' })).toThrow(/MERGER_EVERY: must be longer than zero/);

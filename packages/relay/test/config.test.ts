@@ -11,6 +11,13 @@ import {
 import { backoffDelay } from '../src/backoff.js';
 
 describe('relay configuration', () => {
+  it('takes a short project id such as bars, which the emulator serves', () => {
+    expect(
+      loadRelayConfig({ PUBSUB_PROJECT_ID: 'bars', PUBSUB_EMULATOR_HOST: '127.0.0.1:8085' })
+        .PUBSUB_PROJECT_ID,
+    ).toBe('bars');
+  });
+
   it('has defaults that work locally', () => {
     const config = loadRelayConfig({});
     expect(config.DATABASE_URL).toBe('postgres://postgres@127.0.0.1:5432/postgres');
