@@ -3,7 +3,9 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '.data/**', 'packages/schemas/generated/**'] },
+  {
+    ignores: ['**/dist/**', 'docs/api/**', '**/node_modules/**', '.data/**', 'packages/schemas/generated/**'],
+  },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   ...tseslint.configs.stylisticTypeChecked,

@@ -108,6 +108,8 @@ const num = (value: unknown): number | null => (value === null || value === unde
  * that repairs them). Rejected rows are listed by reason for information.
  *
  * @example
+ * import { parseDuration } from '@rims/schemas';
+ * import { runAudit } from '@rims/merger';
  * const report = await runAudit(warehouse, { lookbackMs: parseDuration('2d') });
  * if (!report.clean) console.log(report.repair?.command);
  */

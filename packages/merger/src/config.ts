@@ -133,7 +133,7 @@ export const MERGER_SETTINGS = Object.keys(mergerConfigSchema.shape).filter((key
 /**
  * The command-line flag of a setting, without its dashes: the rule every RIMS binary follows.
  *
- * @example flagOf('MERGER_LOOKBACK') // 'lookback'; flagOf('PUBSUB_TOPIC') // 'pubsub-topic'
+ * @example mergerFlagOf('MERGER_LOOKBACK') // 'lookback' (exported from @rims/merger as mergerFlagOf)
  */
 export function flagOf(setting: string): string {
   return settingFlag(setting, 'MERGER_');

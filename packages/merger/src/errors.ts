@@ -4,7 +4,11 @@ import { RimsError } from '@rims/schemas';
  * A warehouse URL, option or flag of @rims/merger is not acceptable; the message names it and the fix.
  *
  * @example
- * try { parseWarehouseUrl('postgres://x'); } catch (error) { if (error instanceof MergerConfigError) ... }
+ * try {
+ *   parseWarehouseUrl('postgres://x');
+ * } catch (error) {
+ *   if (error instanceof MergerConfigError) console.error(error.message); // names the accepted forms
+ * }
  */
 export class MergerConfigError extends RimsError {
   readonly code = 'RIMS_MERGER_CONFIG';

@@ -65,6 +65,8 @@ const STATEMENTS = {
  * @throws {MergeStoppedError} when `signal` aborts the run
  * @throws {WarehouseError} when the lease row is missing (the warehouse was not provisioned)
  * @example
+ * import { parseDuration } from '@rims/schemas';
+ * import { runMerge } from '@rims/merger';
  * const report = await runMerge(warehouse, { lookbackMs: parseDuration('2d') });
  * const repair = await runMerge(warehouse, { from: new Date('2026-11-01'), to: new Date('2026-11-08') });
  */

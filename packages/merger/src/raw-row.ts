@@ -84,8 +84,11 @@ const METADATA = new Set(['subscription_name', 'message_id', 'publish_time', 'at
  * `ordering_key` when the message has one) come from the message itself.
  *
  * @example
- * const result = toRawRow(message, 'projects/rims-local/subscriptions/rims-item-events-raw');
- * if (!result.ok) deadLetter(message, result.error);
+ * const result = toRawRow(
+ *   { data: message.data, attributes: message.attributes, messageId: message.id, publishTime: message.publishTime },
+ *   'projects/rims-local/subscriptions/rims-item-events-raw',
+ * );
+ * if (!result.ok) message.nack(); // the subscription's dead-letter policy parks it
  */
 export function toRawRow(
   message: LandedMessage,

@@ -14,6 +14,7 @@ export interface SchedulerOptions {
 
 /** A loop that runs a task every so often: `rims-merger run --every 1m`. */
 export interface Scheduler {
+  /** Starts the first cycle at once, then one every `everyMs`. */
   start(): void;
   /** Stops after the cycle in hand (waiting up to `timeout` ms, default 60s). */
   stop(options?: { timeout?: number }): Promise<void>;
@@ -28,7 +29,8 @@ export interface Scheduler {
  * @throws {MergerConfigError} when `everyMs` is not a positive number
  * @example
  * const scheduler = createScheduler({ everyMs: 60_000, task: () => runMerge(warehouse) });
- * scheduler.start(); ... await scheduler.stop();
+ * scheduler.start();
+ * process.once('SIGTERM', () => void scheduler.stop({ timeout: 10_000 }));
  */
 export function createScheduler(options: SchedulerOptions): Scheduler {
   // Zero (or NaN) would start the next cycle at once, forever: a busy loop.

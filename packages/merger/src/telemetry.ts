@@ -9,29 +9,37 @@ export type MetricAttributes = Record<string, string | number | boolean>;
 
 /** The part of an OpenTelemetry `Meter` the merger uses. */
 export interface MeterLike {
+  /** A counter, such as rows merged per run. */
   createCounter(
     name: string,
     options?: { description?: string; unit?: string },
   ): {
+    /** Adds `value` (not negative) to the counter. */
     add(value: number, attributes?: MetricAttributes): void;
   };
+  /** A histogram, such as run durations. */
   createHistogram(
     name: string,
     options?: { description?: string; unit?: string },
   ): {
+    /** Records one measurement. */
     record(value: number, attributes?: MetricAttributes): void;
   };
 }
 
 /** The part of an OpenTelemetry `Span` the merger uses. */
 export interface SpanLike {
+  /** Sets one attribute of the span, such as the rows a statement changed. */
   setAttribute(key: string, value: string | number | boolean): unknown;
+  /** Records an error the spanned work threw. */
   recordException(exception: Error): void;
+  /** Ends the span; called exactly once. */
   end(): void;
 }
 
 /** The part of an OpenTelemetry `Tracer` the merger uses. */
 export interface TracerLike {
+  /** Runs `fn` in a new span, active for its duration, and returns what `fn` returns. */
   startActiveSpan<T>(name: string, fn: (span: SpanLike) => T): T;
 }
 

@@ -5,8 +5,11 @@ import { EventValidationError, RimsError, type ValidationIssue } from '@rims/sch
  * (let the error propagate and it rolls back with the state change).
  *
  * @example
- * catch (error) {
- *   if (error instanceof OutboxValidationError) log.warn(error.issues); // [{ path: '[1].data.quantity', ... }]
+ * try {
+ *   await db.transaction().execute((trx) => outbox.enqueue(trx, events));
+ * } catch (error) {
+ *   if (error instanceof OutboxValidationError) logger.warn(error.issues); // [{ path: '[1].data.quantity', ... }]
+ *   else throw error;
  * }
  */
 export class OutboxValidationError extends EventValidationError {

@@ -21,6 +21,9 @@ export interface GrantOptions {
  * @throws {OutboxConfigError} when the schema or a role name is not a plain identifier
  * @throws {OutboxRoleMissingError} when a role does not exist, naming it and the CREATE ROLE to run
  * @example
+ * import { sql } from 'kysely';
+ * import { grantOutboxRoles } from '@rims/outbox';
+ * // Once per cluster, as a role allowed to create roles:
  * await sql`CREATE ROLE rims_outbox_writer NOLOGIN`.execute(db);
  * await sql`CREATE ROLE rims_outbox_relay NOLOGIN`.execute(db);
  * await grantOutboxRoles(db);

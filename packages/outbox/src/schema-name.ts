@@ -30,7 +30,12 @@ export function outboxSchemaName(schema: string | undefined): string {
  * The LISTEN/NOTIFY channel enqueue signals at commit, for relays to wake on (only while a relay
  * waits for a wake-up: see migration 0003_relay_waiting).
  *
- * @example await client.query(`LISTEN "${outboxWakeChannel('rims_outbox')}"`)
+ * @example
+ * import pg from 'pg';
+ * import { outboxWakeChannel } from '@rims/outbox';
+ * const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
+ * await client.connect();
+ * await client.query(`LISTEN "${outboxWakeChannel('rims_outbox')}"`);
  */
 export function outboxWakeChannel(schema: string): string {
   return `${outboxSchemaName(schema)}_wake`;

@@ -42,10 +42,15 @@ export const SUBSCRIPTION_METADATA_COLUMNS: readonly BigQueryColumn[] = [
   },
 ];
 
-interface JsonSchemaProperty {
+/** The parts of a JSON Schema property (as {@link eventJsonSchema} writes them) that decide a column type. */
+export interface JsonSchemaProperty {
+  /** JSON type: `string`, `integer`, `number`, `boolean` or `object`. */
   type?: string;
+  /** String format such as `date-time`. */
   format?: string;
+  /** A fixed value (CloudEvents `specversion`, an event's `type`). */
   const?: unknown;
+  /** Becomes the column description. */
   description?: string;
 }
 

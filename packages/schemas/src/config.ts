@@ -22,7 +22,13 @@ export class ConfigError extends RimsError {
  *
  * @throws {ConfigError} listing every invalid setting
  * @example
- * const config = parseConfig(relayConfigSchema, { ...process.env, ...flags });
+ * import { z } from 'zod';
+ * import { durationSchema, parseConfig } from '@rims/schemas';
+ * const schema = z.object({
+ *   PUBSUB_TOPIC: z.string().default('rims-item-events').describe('a Pub/Sub topic id'),
+ *   MERGER_LOOKBACK: durationSchema.prefault('2d').describe('a duration such as 2d'),
+ * });
+ * const config = parseConfig(schema, process.env); // config.MERGER_LOOKBACK: milliseconds
  */
 export function parseConfig<S extends z.ZodObject>(
   schema: S,

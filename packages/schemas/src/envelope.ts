@@ -213,8 +213,11 @@ export interface CloudEventFields<T extends RimsEventType = RimsEventType> {
  * {@link parseCloudEvent} where input is not already trusted.
  *
  * @example
- * buildCloudEvent({ id, source: '//rims/app', type: 'rims.item.released.v1', subject: 'item-1',
- *   time: new Date(), sequence: 2, data: { item_id: 'item-1', order_id: 'o-9', reason: 'timeout' } });
+ * import { randomUUID } from 'node:crypto';
+ * import { buildCloudEvent } from '@rims/schemas';
+ * const event = buildCloudEvent({ id: randomUUID(), source: '//rims/app', type: 'rims.item.released.v1',
+ *   subject: 'item-1', time: new Date(), sequence: 2,
+ *   data: { item_id: 'item-1', order_id: 'o-9', reason: 'timeout' } });
  */
 export function buildCloudEvent<T extends RimsEventType>(fields: CloudEventFields<T>): RimsCloudEvent<T> {
   const event = {

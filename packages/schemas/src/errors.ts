@@ -6,8 +6,12 @@ import type { z } from 'zod';
  * Match on `code` (stable across releases), never on the message text.
  *
  * @example
- * try { await outbox.enqueue(trx, event); }
- * catch (error) { if (error instanceof RimsError && error.code === 'RIMS_OUTBOX_VALIDATION') ... }
+ * try {
+ *   decodePubSubMessage(message);
+ * } catch (error) {
+ *   if (error instanceof RimsError && error.code === 'RIMS_EVENT_UNKNOWN_TYPE') message.ack(); // a newer type
+ *   else throw error;
+ * }
  */
 export abstract class RimsError extends Error {
   /** A stable, machine-readable code such as `RIMS_EVENT_INVALID`. */
@@ -33,7 +37,9 @@ export interface ValidationIssue {
  * An event does not match its schema. `issues` names every offending field.
  *
  * @example
- * catch (error) {
+ * try {
+ *   parseCloudEvent(JSON.parse(body));
+ * } catch (error) {
  *   if (error instanceof EventValidationError) console.log(error.issues.map((i) => i.path)); // ['data.quantity']
  * }
  */

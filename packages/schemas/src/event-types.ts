@@ -100,9 +100,13 @@ export type EventData<T extends RimsEventType = RimsEventType> = T extends RimsE
   ? z.infer<(typeof eventCatalog)[T]['strict']>
   : never;
 
+/** `data` of `rims.item.committed.v1`: the item was committed (reserved) to an order line. */
 export type ItemCommittedV1 = EventData<'rims.item.committed.v1'>;
+/** `data` of `rims.item.released.v1`: the commitment was released; the item is available again. */
 export type ItemReleasedV1 = EventData<'rims.item.released.v1'>;
+/** `data` of `rims.item.fulfilled.v1`: the order line holding the item was fulfilled. */
 export type ItemFulfilledV1 = EventData<'rims.item.fulfilled.v1'>;
+/** `data` of `rims.item.cancelled.v1`: the order line holding the item was cancelled. */
 export type ItemCancelledV1 = EventData<'rims.item.cancelled.v1'>;
 
 /** True when `type` is an event type this version knows. */

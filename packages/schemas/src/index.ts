@@ -1,11 +1,14 @@
 /**
  * @rims/schemas: the single source of truth for RIMS item-commitment events.
  *
- * @example Consumer
+ * @example
+ * // A consumer: the event is validated and typed by its `type`.
  * import { decodePubSubMessage } from '@rims/schemas';
- * const event = decodePubSubMessage(message); // typed by event.type
+ * const event = decodePubSubMessage(message);
+ * if (event.type === 'rims.item.committed.v1') reserve(event.subject, event.data.quantity);
  *
- * @example Producer
+ * @example
+ * // A producer (the relay): stored fields to a structured-mode CloudEvent message.
  * import { buildCloudEvent, toPubSubMessage } from '@rims/schemas';
  * await topic.publishMessage(toPubSubMessage(buildCloudEvent(fields)));
  */
@@ -60,6 +63,7 @@ export {
   SUBSCRIPTION_METADATA_COLUMNS,
   type BigQueryColumn,
   type BigQueryType,
+  type JsonSchemaProperty,
 } from './bigquery-columns.js';
 export { generatedArtifacts } from './generated-artifacts.js';
 export { ConfigError, parseConfig, parseDuration, durationSchema, settingFlag } from './config.js';

@@ -8,7 +8,9 @@ const TEMPLATE = readSql('postgres/outbox/enqueue.sql');
  * database type is.
  */
 export interface OutboxTransaction {
+  /** True for a kysely `Transaction`; `enqueue` refuses anything else (it must not commit on its own). */
   readonly isTransaction: boolean;
+  /** Runs one compiled statement in the transaction (kysely's own method). */
   executeQuery<R>(query: CompiledQuery<R>): Promise<QueryResult<R>>;
 }
 

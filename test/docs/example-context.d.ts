@@ -1,0 +1,34 @@
+/**
+ * What JSDoc and README examples may use without declaring it: the application's database and ids,
+ * a Pub/Sub client and message, a warehouse. Everything else an example uses it imports or defines.
+ */
+import type { Message, PubSub, Subscription, Topic } from '@google-cloud/pubsub';
+import type { Kysely } from 'kysely';
+import type { Warehouse } from '@rims/merger';
+import type { Outbox } from '@rims/outbox';
+import type { CloudEventFields, EventData, EventInput, RimsCloudEvent } from '@rims/schemas';
+
+declare global {
+  /** The application's own tables, changed in the same transaction as `enqueue`. */
+  interface AppDb {
+    items: { id: string; status: string };
+  }
+  const db: Kysely<AppDb>;
+  const itemId: string;
+  const orderId: string;
+  const sku: string;
+  const locationId: string;
+  const data: EventData<'rims.item.committed.v1'>;
+  const event: RimsCloudEvent;
+  const events: EventInput[];
+  const outbox: Outbox;
+  const fields: CloudEventFields;
+  const body: string;
+  const pubsub: PubSub;
+  const topic: Topic;
+  const subscription: Subscription;
+  const message: Message;
+  const warehouse: Warehouse;
+  const logger: { error(fields: object, text: string): void; warn(fields: unknown): void };
+  function reserve(itemId: string, quantity: number): void;
+}
