@@ -68,6 +68,16 @@ function install(): Promise<CommandResult> {
   );
 }
 
+/** Runs a workspace tool on every tarball at once. */
+function onEachTarball(tool: string, args: (tarball: string) => string[]) {
+  return Promise.all(
+    packed.map(async (pkg) => ({
+      pkg,
+      result: await runCommand(bin(tool), args(pkg.tarball), work, cleanEnv()),
+    })),
+  );
+}
+
 beforeAll(async () => {
   expect(relative(root, work).startsWith('..'), 'the consumer project is outside the workspace').toBe(true);
   packed = await packPackages(await publicPackages(root), join(work, 'tarballs'));
@@ -101,17 +111,13 @@ describe('the published packages, as a consumer installs them', () => {
   });
 
   it('pass publint, warnings and suggestions failing', async () => {
-    const results = await Promise.all(
-      packed.map(async (pkg) => ({
-        pkg,
-        result: await runCommand(
-          bin('publint'),
-          ['run', pkg.tarball, '--strict', '--level', 'suggestion'],
-          work,
-          cleanEnv(),
-        ),
-      })),
-    );
+    const results = await onEachTarball('publint', (tarball) => [
+      'run',
+      tarball,
+      '--strict',
+      '--level',
+      'suggestion',
+    ]);
     for (const { pkg, result } of results) {
       expect(result.code, `${pkg.name}: ${explain(result)}`).toBe(0);
       expect(result.stdout, pkg.name).toContain('All good!');
@@ -119,17 +125,14 @@ describe('the published packages, as a consumer installs them', () => {
   });
 
   it('pass arethetypeswrong as ESM-only packages (Node 20.19+ can require them)', async () => {
-    const results = await Promise.all(
-      packed.map(async (pkg) => ({
-        pkg,
-        result: await runCommand(
-          bin('attw'),
-          [pkg.tarball, '--profile', 'esm-only', '--format', 'ascii', '--no-color'],
-          work,
-          cleanEnv(),
-        ),
-      })),
-    );
+    const results = await onEachTarball('attw', (tarball) => [
+      tarball,
+      '--profile',
+      'esm-only',
+      '--format',
+      'ascii',
+      '--no-color',
+    ]);
     for (const { pkg, result } of results) {
       expect(result.code, `${pkg.name}: ${explain(result)}`).toBe(0);
       expect(result.stdout, pkg.name).toContain(`"${pkg.name}"`);
