@@ -6,7 +6,7 @@ import { compileSamples, type PackageSample } from './compile-samples.js';
 import { fencedSamples, jsdocExamples } from './jsdoc-examples.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const context = fileURLToPath(new URL('example-context.d.ts', import.meta.url));
+const context = fileURLToPath(new URL('example-context.ts', import.meta.url));
 
 /** The packages of the API reference (typedoc.json), so a package added there is checked here too. */
 const documented = (JSON.parse(readFileSync(join(root, 'typedoc.json'), 'utf8')) as { entryPoints: string[] })
