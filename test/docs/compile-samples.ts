@@ -2,9 +2,14 @@ import { join } from 'node:path';
 import ts from 'typescript';
 import type { CodeSample } from './jsdoc-examples.js';
 
-/** A sample of one package: without imports of its own, it sees every export of `packageName`. */
+/**
+ * A sample of one package. Without imports of its own it sees every export of `packageName`, and
+ * those of `module` (the built module its JSDoc stands in, for examples of internal functions).
+ */
 export interface PackageSample extends CodeSample {
   readonly packageName: string;
+  /** Absolute path of the built module (`.../dist/cli/cli.js`) whose source holds the example. */
+  readonly module?: string;
 }
 
 // The workspace's strictness; no emit. verbatimModuleSyntax is off so that the implicit import of a
@@ -21,7 +26,10 @@ const OPTIONS: ts.CompilerOptions = {
   noEmit: true,
 };
 
-/** The names each package exports (values and types), read from its built declarations in one program. */
+/**
+ * The names each module exports (values and types), read from its built declarations in one
+ * program: a package name, or the absolute path of a built module.
+ */
 function exportedNames(root: string, packageNames: readonly string[]): Map<string, string[]> {
   const probes = new Map(
     packageNames.map((name, index) => [join(root, 'test', 'docs', `__probe_${String(index)}__.ts`), name]),
@@ -52,12 +60,21 @@ function exportedNames(root: string, packageNames: readonly string[]): Map<strin
  * sample's place in its source.
  */
 export function compileSamples(root: string, context: string, samples: readonly PackageSample[]): string[] {
-  const names = exportedNames(root, [...new Set(samples.map((sample) => sample.packageName))]);
+  const names = exportedNames(root, [
+    ...new Set(samples.flatMap((sample) => [sample.packageName, ...(sample.module ? [sample.module] : [])])),
+  ]);
   const files = new Map<string, { text: string; sample: PackageSample; offset: number }>();
   samples.forEach((sample, index) => {
     let prelude = '';
     if (!/^\s*import\s/m.test(sample.code)) {
-      prelude = `import { ${(names.get(sample.packageName) ?? []).join(', ')} } from '${sample.packageName}';\n`;
+      const fromPackage = names.get(sample.packageName) ?? [];
+      const fromModule = (sample.module ? (names.get(sample.module) ?? []) : []).filter(
+        (name) => !fromPackage.includes(name),
+      );
+      prelude = `import { ${fromPackage.join(', ')} } from '${sample.packageName}';`;
+      if (sample.module && fromModule.length > 0)
+        prelude += ` import { ${fromModule.join(', ')} } from '${sample.module}';`;
+      prelude += '\n';
     }
     const file = join(root, 'test', 'docs', '__samples__', `sample-${String(index)}.ts`);
     files.set(file, {

@@ -8,6 +8,7 @@ import type { Message, PubSub, Subscription, Topic } from '@google-cloud/pubsub'
 import type { Kysely } from 'kysely';
 import type { Warehouse } from '@rims/merger';
 import type { Outbox } from '@rims/outbox';
+import type { CliIo } from '../../packages/merger/dist/cli/context.js';
 import type { CloudEventFields, EventData, EventInput, RimsCloudEvent } from '@rims/schemas';
 
 declare global {
@@ -31,6 +32,8 @@ declare global {
   const subscription: Subscription;
   const message: Message;
   const warehouse: Warehouse;
+  /** What `runCli` of @rims/merger writes to and listens on. */
+  const io: CliIo;
   const logger: { error(fields: object, text: string): void; warn(fields: unknown): void };
   function reserve(itemId: string, quantity: number): void;
 }

@@ -19,7 +19,9 @@ function samplesOf(dir: string): PackageSample[] {
     .sort();
   return [
     ...sources.flatMap((file) =>
-      jsdocExamples(readFileSync(join(root, dir, 'src', file), 'utf8'), `${dir}/src/${file}`),
+      jsdocExamples(readFileSync(join(root, dir, 'src', file), 'utf8'), `${dir}/src/${file}`).map(
+        (sample) => ({ ...sample, module: join(root, dir, 'dist', file.replace(/\.ts$/, '.js')) }),
+      ),
     ),
     ...fencedSamples(readFileSync(join(root, dir, 'README.md'), 'utf8'), `${dir}/README.md`),
   ].map((sample) => ({ ...sample, packageName: name }));
