@@ -32,6 +32,8 @@ declare global {
   const subscription: Subscription;
   const message: Message;
   const warehouse: Warehouse;
+  /** An OpenTelemetry `Meter`, the part examples use (the workspace does not install @opentelemetry/api). */
+  const meter: { createGauge(name: string, options?: { unit?: string; description?: string }): unknown };
   /** What `runCli` of @rims/merger writes to and listens on. */
   const io: CliIo;
   const logger: { error(fields: object, text: string): void; warn(fields: unknown): void };
