@@ -80,7 +80,8 @@ describe('rims-merger (the binary)', () => {
     const audit = await cli(['audit'], env);
     expect(audit.code, audit.stdout + audit.stderr).toBe(0);
     expect(audit.stdout.trim().split('\n').at(-1)).toBe('clean');
-  });
+    // Four commands, each a process that loads the BigQuery and Pub/Sub clients: slow on a loaded machine.
+  }, 120_000);
 
   it('provisions and lands under any project id on the emulator, such as bars', async () => {
     const env = {
