@@ -6,8 +6,10 @@
  */
 import type { Message, PubSub, Subscription, Topic } from '@google-cloud/pubsub';
 import type { Kysely } from 'kysely';
+import type { Pool } from 'pg';
 import type { Warehouse } from '@rims/merger';
 import type { Outbox } from '@rims/outbox';
+import type { PendingRow, Relay, RelayOptions, TracerLike } from '@rims/relay';
 import type { CliIo } from '../../packages/merger/dist/cli/context.js';
 import type { CloudEventFields, EventData, EventInput, RimsCloudEvent } from '@rims/schemas';
 
@@ -38,5 +40,16 @@ declare global {
   const io: CliIo;
   const logger: { error(fields: object, text: string): void; warn(fields: unknown): void };
   function reserve(itemId: string, quantity: number): void;
+  /** The relay's side: its database pool, a relay, an outbox row, a caught error. */
+  const pool: Pool;
+  const databaseUrl: string;
+  const relay: Relay;
+  const options: RelayOptions;
+  const row: PendingRow;
+  const error: unknown;
+  const since: string;
+  const tracer: TracerLike;
+  /** OpenTelemetry's `trace` API, the part examples use (the workspace does not install @opentelemetry/api). */
+  const trace: { getTracer(name: string): TracerLike };
 }
 export {};

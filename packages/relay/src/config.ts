@@ -283,7 +283,7 @@ function settingsOf(config: RelayConfig): Record<string, unknown> {
  * long-running relay serves HTTP on RELAY_HTTP_PORT (default 9464); `--once` only when it is set, so
  * that several `--once` runs on one host do not compete for the port.
  *
- * @example createRelay({ ...relayOptionsFrom(loadRelayConfig(process.env)), logger })
+ * @example const relay = createRelay(relayOptionsFrom(loadRelayConfig(process.env)));
  */
 export function relayOptionsFrom(config: RelayConfig, mode: { once?: boolean } = {}): RelayOptions {
   const port = config.RELAY_HTTP_PORT ?? (mode.once === true ? undefined : DEFAULT_HTTP_PORT);

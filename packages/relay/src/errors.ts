@@ -15,7 +15,11 @@ export class RelayConfigError extends RimsError {
  * release needs. Run `rims-relay migrate` (or `migrate` from @rims/outbox) as the schema owner.
  *
  * @example
- * await relay.start().catch((error) => { if (error.code === 'RIMS_RELAY_SCHEMA') await migrate(db); });
+ * import { migrate } from '@rims/outbox';
+ * import { RelaySchemaError } from '@rims/relay';
+ * await relay.start().catch(async (error: unknown) => {
+ *   if (error instanceof RelaySchemaError) await migrate(db);
+ * });
  */
 export class RelaySchemaError extends RimsError {
   readonly code = 'RIMS_RELAY_SCHEMA';
@@ -35,7 +39,7 @@ export class RelayStateError extends RimsError {
  * message breaks a Pub/Sub limit (10 MB, attribute sizes). It is a permanent failure: the event is
  * parked as dead after the configured number of attempts.
  *
- * @example if (classifyFailure(new UnpublishableEventError('too big')) === 'permanent') park();
+ * @example const kind = classifyFailure(new UnpublishableEventError('too big')); // 'permanent'
  */
 export class UnpublishableEventError extends RimsError {
   readonly code = 'RIMS_RELAY_UNPUBLISHABLE';
@@ -55,7 +59,12 @@ export class ReplicaIdInUseError extends RimsError {
 /**
  * `rims-relay dead retry <id>` named an event that does not exist or is not dead.
  *
- * @example catch (error) { if (error instanceof DeadEventNotFoundError) console.log(error.ids); }
+ * @example
+ * try {
+ *   await retryDeadEvents(pool, ['0b4e7f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b']);
+ * } catch (error) {
+ *   if (error instanceof DeadEventNotFoundError) console.log(error.ids);
+ * }
  */
 export class DeadEventNotFoundError extends RimsError {
   readonly code = 'RIMS_RELAY_DEAD_NOT_FOUND';

@@ -12,7 +12,7 @@ import type { PendingRow } from './queries/index.js';
 /**
  * Pub/Sub limits a message must respect (https://cloud.google.com/pubsub/quotas#resource_limits).
  *
- * @example if (payload.byteLength > PUBSUB_LIMITS.messageBytes) splitIt();
+ * @example const fits = (payload: Uint8Array) => payload.byteLength <= PUBSUB_LIMITS.messageBytes;
  */
 export const PUBSUB_LIMITS = {
   /** Whole message: data, attributes and ordering key. */

@@ -27,7 +27,7 @@ export { eventMessage, PUBSUB_LIMITS } from './event-message.js';
 export { classifyFailure, type FailureKind } from './failure-kind.js';
 export { fairShare, LEASE_PARTITIONS } from './lease-keeper.js';
 export { noopTracer, type TracerLike, type SpanLike, type SpanContextLike } from './telemetry.js';
-export type { Queryable } from './queries/index.js';
+export type { Queryable, PendingRow } from './queries/index.js';
 export {
   RelayConfigError,
   RelaySchemaError,

@@ -6,7 +6,7 @@ import type { Queryable, RelaySql } from './queries/index.js';
 /**
  * Number of lease partitions; fixed by migration 0002 (subject_partition and relay_leases).
  *
- * @example const share = LEASE_PARTITIONS / replicas; // partitions per replica
+ * @example const perReplica = Math.ceil(LEASE_PARTITIONS / 3); // 22 partitions each for 3 replicas
  */
 export const LEASE_PARTITIONS = 64;
 

@@ -10,8 +10,6 @@ import type { CallOptions } from '@google-cloud/pubsub';
  * could settle tens of seconds after its deadline, holding its subject (and a restarted emulator's
  * whole backlog) that long. Here the sleeps stay short, so a publish overshoots its deadline by at
  * most a quarter of it; the relay's own backoff paces anything longer.
- *
- * @example pubsub.topic(name, { gaxOpts: publishCallOptions(4_000) })
  */
 export function publishCallOptions(timeoutMs: number): CallOptions {
   return {

@@ -7,7 +7,6 @@ import type { Queryable, RelaySql } from './queries/index.js';
  * never deleted.
  *
  * @returns how many events were deleted
- * @example await deletePublishedEvents(pool, sql.deletePublished, { retentionMs: 86_400_000, batchSize: 1000 })
  */
 export async function deletePublishedEvents(
   db: Queryable,

@@ -22,9 +22,13 @@ export interface SpanContextLike {
  * @example const span: SpanLike = tracer.startSpan('publish'); span.end();
  */
 export interface SpanLike {
+  /** Sets one attribute of the span. */
   setAttribute(key: string, value: string | number | boolean): unknown;
+  /** Records an error that happened during the span. */
   recordException(exception: Error | string): void;
+  /** Sets the span's status (the relay sets ERROR on a failed publish). */
   setStatus(status: { code: number; message?: string }): unknown;
+  /** Ends the span. */
   end(): void;
 }
 
@@ -34,6 +38,7 @@ export interface SpanLike {
  * @example const tracer: TracerLike = trace.getTracer('rims-relay'); // from @opentelemetry/api
  */
 export interface TracerLike {
+  /** Starts a span: the relay starts one producer span per publish request, linked to the enqueuing traces. */
   startSpan(
     name: string,
     options?: {

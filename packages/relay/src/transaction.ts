@@ -3,8 +3,6 @@ import type { Pool, PoolClient } from 'pg';
 /**
  * Runs `work` in a transaction on a connection of `pool`: commits when it resolves, rolls back when
  * it throws (and rethrows), and always returns the connection.
- *
- * @example const ids = await inTransaction(pool, async (client) => (await client.query(sql.retryDead, [null])).rows);
  */
 export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();

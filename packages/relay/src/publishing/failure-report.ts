@@ -8,8 +8,6 @@ import type { FailureDecision, RecordFailureCommand } from './scheduler-types.js
  * Tells operators what the scheduler decided about a recorded failure: logs (an outage's pauses
  * only at the first and every tenth wave, so an outage does not flood the log), the parked-events
  * counter, and the `onDead` hook.
- *
- * @example reportFailureDecision(scheduler.failureRecorded(failure, recorded, now), failure, message, options);
  */
 export function reportFailureDecision(
   decision: FailureDecision,

@@ -5,8 +5,6 @@ export type { RemainingPartition } from '../queries/index.js';
 
 /**
  * The publish loop's view of PostgreSQL, in the scheduler's terms.
- *
- * @example const rows = await outboxPort(pool, relaySql('rims_outbox')).fetchPending(plan, MAX_POSITION);
  */
 export interface OutboxPort {
   /** fetch-pending.sql: the next pending events of the plan's partitions, in position order. */

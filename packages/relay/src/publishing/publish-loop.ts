@@ -22,7 +22,7 @@ import type { PublishPort } from './pubsub-port.js';
 /**
  * An event Pub/Sub accepted, as reported to `onPublished`.
  *
- * @example createRelay({ onPublished: (events) => events.forEach((e) => seen.add(e.id)) })
+ * @example const seen = new Set<string>(); createRelay({ onPublished: (events) => { for (const e of events) seen.add(e.id); } })
  */
 export interface PublishedEvent {
   readonly id: string;
@@ -34,7 +34,7 @@ export interface PublishedEvent {
 /**
  * An event parked as dead, as reported to `onDead`.
  *
- * @example createRelay({ onDead: (event) => alert(`${event.id}: ${event.error}`) })
+ * @example createRelay({ onDead: (event) => { console.error(`${event.id} parked: ${event.error}`); } })
  */
 export interface ParkedEvent extends PublishedEvent {
   readonly error: string;

@@ -62,10 +62,8 @@ interface Batch<R extends SchedulerRow> {
  * - s is published again only after all its batches finished and the failure was recorded, and
  *   only from a fetch issued after that: from its earliest unpublished event.
  *
- * @example
- * const scheduler = new PublishScheduler<PendingRow>({ batchSize: 5_000, maxInFlight: 40_000, backoff });
- * const plan = scheduler.nextFetch(performance.now(), leases.publishable(timeoutMs));
- * if (typeof plan === 'object') for (const command of scheduler.fetched(plan.id, rows, now, publishable)) send(command);
+The loop's use of it: src/publishing/publish-loop.ts; every rule as a schedule:
+ * test/publish-scheduler.test.ts.
  */
 export class PublishScheduler<R extends SchedulerRow> {
   private readonly subjects = new Map<string, SubjectState<R>>();

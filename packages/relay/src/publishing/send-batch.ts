@@ -10,8 +10,6 @@ import type { BatchOutcome, PublishCommand } from './scheduler-types.js';
  * enqueuing traces. Each message's outcome goes to the scheduler from the client's own callback: a
  * rejection blocks the subject before the client can forget it. `onSettled` hears the batch's
  * outcome once every message has settled.
- *
- * @example sendBatch(command, scheduler, { pubsub, tracer, topicName }, (outcome) => record(outcome));
  */
 export function sendBatch(
   command: PublishCommand<PendingRow>,

@@ -27,8 +27,6 @@ export type RelaySql = { readonly [K in StatementNames]: ReturnType<Declared[K]>
 
 /**
  * Renders every relay statement for `schema` (a checked identifier, see `outboxSchemaName`).
- *
- * @example const sql = relaySql('rims_outbox'); await sql.maxPosition.run(pool, []);
  */
 export function relaySql(schema: string): RelaySql {
   const rendered: Record<string, unknown> = {};

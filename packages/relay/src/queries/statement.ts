@@ -3,18 +3,16 @@ import { readSql, renderSql } from '@rims/sql';
 /**
  * What the relay's queries run on: a `pg.Pool`, a `pg.Client` or a `pg.PoolClient`.
  *
- * @example const db: Queryable = new pg.Pool({ connectionString });
+ * @example const db: Queryable = pool; // a pg.Pool
  */
 export interface Queryable {
-  // The same generic signature as pg's, so a pg.Pool or pg.Client fits as it is.
+  /** Runs one statement with its parameters (pg's own signature, so a pg.Pool or pg.Client fits as it is). */
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
   query<R extends object>(text: string, values?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
 }
 
 /**
  * One SQL file rendered for an outbox schema, with its parameters and row type stated once.
- *
- * @example const { rows } = await sql.fetchPending.run(pool, [partitions, [], MAX_POSITION, 100, []]);
  */
 export interface Statement<P extends readonly unknown[], R extends object> {
   readonly text: string;
@@ -26,8 +24,6 @@ const templates = new Map<string, string>();
 /**
  * Declares a statement of sql/`path`: returns a function that renders it for a schema (a checked
  * identifier, see `outboxSchemaName`). Templates are read once per process.
- *
- * @example export const maxPosition = statement<[], { position: string }>('postgres/relay/max-position.sql');
  */
 export function statement<P extends readonly unknown[], R extends object = never>(
   path: string,

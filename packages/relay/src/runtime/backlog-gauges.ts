@@ -9,8 +9,6 @@ const COUNT_CAP = 1_000_000;
  * Measures the backlog (pending events, age of the oldest, dead events) into the gauges every
  * `intervalMs`. A failed measurement keeps the last values: the lease heartbeat reports database
  * trouble.
- *
- * @example const gauges = backlogGauges({ db: pool, sql, metrics, intervalMs: 5_000 }); gauges.start();
  */
 export function backlogGauges(options: {
   readonly db: Queryable;

@@ -10,8 +10,6 @@ import type { Service } from './service.js';
 /**
  * Drives the {@link LeaseKeeper}: a tick every `intervalMs` (sooner, with backoff, after a failure)
  * registers the replica, renews and rebalances its leases, and tells the publish loop what changed.
- *
- * @example const heartbeat = new LeaseHeartbeat({ leases, loop, metrics, logger, intervalMs: 2_000, publishTimeoutMs: 4_000, backoff });
  */
 export class LeaseHeartbeat implements Service {
   private timer: NodeJS.Timeout | undefined;

@@ -8,8 +8,6 @@ import { periodic, type Service } from './service.js';
 /**
  * Deletes published events past retention every `intervalMs`, on the replica holding lease
  * partition 0 only, so that one replica deletes at a time. Stops between statements at `stop()`.
- *
- * @example retentionJob({ db: pool, sql, leases, metrics, logger, retentionMs: 86_400_000, intervalMs: 60_000, batchSize: 1_000 })
  */
 export function retentionJob(options: {
   readonly db: Queryable;

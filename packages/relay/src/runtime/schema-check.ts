@@ -7,7 +7,6 @@ import { RelaySchemaError } from '../errors.js';
  * Refuses a database whose outbox schema is missing or lacks a migration this release needs.
  *
  * @throws {RelaySchemaError} naming the schema and the command that fixes it
- * @example await checkSchema(pool, 'rims_outbox');
  */
 export async function checkSchema(pool: pg.Pool, schema: string): Promise<void> {
   const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
