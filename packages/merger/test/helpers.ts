@@ -8,7 +8,7 @@ import {
   toPubSubMessage,
   type EventData,
   type RimsCloudEvent,
-  type RimsEventType,
+  type ItemEventType,
 } from '@rims/schemas';
 import {
   DEFAULT_DATASETS,
@@ -58,14 +58,14 @@ export function useDuckDbWarehouse(): {
 let counter = 0;
 
 /** A valid event of `type` for `item` at `sequence`, with a fresh id unless given. */
-export function itemEvent<T extends RimsEventType>(
+export function itemEvent<T extends ItemEventType>(
   type: T,
   item: string,
   sequence: number,
   data: Partial<EventData<T>> = {},
   id = `evt-${item}-${String(sequence)}-${String((counter += 1))}`,
 ): RimsCloudEvent<T> {
-  const base: Record<RimsEventType, Record<string, unknown>> = {
+  const base: Record<ItemEventType, Record<string, unknown>> = {
     'rims.item.committed.v1': {
       order_id: `order-${item}-${String(sequence)}`,
       sku: `SKU-${item}`,
@@ -84,6 +84,24 @@ export function itemEvent<T extends RimsEventType>(
     time: new Date(Date.UTC(2026, 0, 1) + sequence * 1000),
     sequence,
     data: { item_id: item, ...base[type], ...data } as unknown as EventData<T>,
+  });
+}
+
+/** A valid pipeline heartbeat of relay `replica`, enqueued at `sentAt`, with a fresh id unless given. */
+export function heartbeatEvent(
+  replica: string,
+  sequence: number,
+  sentAt = new Date(Date.UTC(2026, 0, 1) + sequence * 1000),
+  id = `hb-${replica}-${String(sequence)}-${String((counter += 1))}`,
+): RimsCloudEvent<'rims.pipeline.heartbeat.v1'> {
+  return buildCloudEvent({
+    id,
+    source: '//rims/relay',
+    type: 'rims.pipeline.heartbeat.v1',
+    subject: `heartbeat/${replica}`,
+    time: sentAt,
+    sequence,
+    data: { replica, sent_at: sentAt.toISOString() },
   });
 }
 

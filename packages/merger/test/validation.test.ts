@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { EventValidationError, RIMS_EVENT_TYPES, parseCloudEvent, type RimsEventType } from '@rims/schemas';
+import {
+  EventValidationError,
+  ITEM_EVENT_TYPES,
+  RIMS_EVENT_TYPES,
+  parseCloudEvent,
+  type ItemEventType,
+} from '@rims/schemas';
 import { toRawRow } from '../src/index.js';
-import { itemEvent, landRaw, select, useDuckDbWarehouse } from './helpers.js';
+import { heartbeatEvent, itemEvent, landRaw, select, useDuckDbWarehouse } from './helpers.js';
 
 /** @rims/schemas' verdict on a body: the set of issue paths, empty when valid. */
 function zodPaths(body: unknown): string[] {
@@ -22,17 +28,26 @@ function sqlPaths(reason: string | null): string[] {
 
 type Body = Record<string, unknown>;
 
-const valid = (type: RimsEventType = 'rims.item.committed.v1'): Body => ({ ...itemEvent(type, 'item-1', 3) });
-const withData = (patch: Record<string, unknown>, type: RimsEventType = 'rims.item.committed.v1'): Body => {
+const valid = (type: ItemEventType = 'rims.item.committed.v1'): Body => ({ ...itemEvent(type, 'item-1', 3) });
+const withData = (patch: Record<string, unknown>, type: ItemEventType = 'rims.item.committed.v1'): Body => {
   const body = valid(type);
   return { ...body, data: { ...(body.data as object), ...patch } };
 };
+const heartbeat = (): Body => ({ ...heartbeatEvent('relay-1', 3) });
 const without = (body: Body, key: string): Body =>
   Object.fromEntries(Object.entries(body).filter(([k]) => k !== key));
 
 /** Valid and invalid events, named. Every one lands (the subscription can write it). */
 const LANDABLE: Record<string, Body> = {
-  ...Object.fromEntries(RIMS_EVENT_TYPES.map((type) => [`valid ${type}`, valid(type)])),
+  ...Object.fromEntries(ITEM_EVENT_TYPES.map((type) => [`valid ${type}`, valid(type)])),
+  'valid rims.pipeline.heartbeat.v1': { ...heartbeat() },
+  'heartbeat subject is not heartbeat/<replica>': { ...heartbeat(), subject: 'relay-1' },
+  'heartbeat subject is an item': { ...heartbeat(), subject: 'item-1' },
+  'heartbeat without replica': { ...heartbeat(), data: { sent_at: '2026-01-01T00:00:00Z' } },
+  'heartbeat sent_at is not a time': {
+    ...heartbeat(),
+    data: { replica: 'relay-1', sent_at: 'yesterday' },
+  },
   'valid fulfilled without shipment_id': withData({ shipment_id: undefined }, 'rims.item.fulfilled.v1'),
   'valid with traceparent': {
     ...valid(),

@@ -8,6 +8,7 @@ import {
 import {
   RIMS_EVENT_TYPES,
   eventCatalog,
+  expectedSubject,
   hasNoNul,
   isRimsEventType,
   type EventData,
@@ -62,7 +63,7 @@ const envelopeFields = {
     .min(1, 'subject must not be empty')
     .max(256, 'subject must be at most 256 characters')
     .refine(hasNoNul, 'subject must not contain the character U+0000, which PostgreSQL cannot store')
-    .describe('The item id; Pub/Sub ordering key'),
+    .describe('The item id (heartbeat/<replica> for a pipeline heartbeat); Pub/Sub ordering key'),
   time: z.iso.datetime({ offset: true }).describe('RFC 3339 time of the state change'),
   sequence: z
     .string()
@@ -97,15 +98,22 @@ export function envelopeSchemaFor<T extends RimsEventType>(type: T, mode: 'stric
   });
 }
 
-const subjectMatchesItem = (event: { subject: string; data: { item_id: string } }, ctx: z.RefinementCtx) => {
-  if (event.subject !== event.data.item_id) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['subject'],
-      message: `subject '${event.subject}' must equal data.item_id '${event.data.item_id}' (the subject is the item the event is about)`,
-      params: { rims: 'subject_mismatch' },
-    });
-  }
+const subjectMatchesItem = (
+  event: { type: RimsEventType; subject: string; data: Record<string, unknown> },
+  ctx: z.RefinementCtx,
+) => {
+  const expected = expectedSubject(event.type, event.data);
+  if (event.subject === expected) return;
+  const rule = eventCatalog[event.type].subject;
+  ctx.addIssue({
+    code: 'custom',
+    path: ['subject'],
+    message:
+      rule.prefix === ''
+        ? `subject '${event.subject}' must equal data.${rule.field} '${expected}' (the subject is the item the event is about)`
+        : `subject '${event.subject}' must be '${expected}' (${rule.prefix} followed by data.${rule.field})`,
+    params: { rims: 'subject_mismatch' },
+  });
 };
 
 const loosePerType = RIMS_EVENT_TYPES.map((type) => envelopeSchemaFor(type, 'loose'));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RIMS_EVENT_TYPES, statusOf, validateEventInput } from '../src/index.js';
+import { ITEM_EVENT_TYPES, RIMS_EVENT_TYPES, statusOf, validateEventInput } from '../src/index.js';
 
 const committed = {
   type: 'rims.item.committed.v1',
@@ -14,9 +14,11 @@ describe('validateEventInput', () => {
       'rims.item.released.v1': { item_id: 'item-1', order_id: 'o-1', reason: 'timeout' },
       'rims.item.fulfilled.v1': { item_id: 'item-1', order_id: 'o-1' },
       'rims.item.cancelled.v1': { item_id: 'item-1', order_id: 'o-1', reason: 'customer' },
+      'rims.pipeline.heartbeat.v1': { replica: 'relay-1', sent_at: '2026-01-01T00:00:00.000Z' },
     };
     for (const type of RIMS_EVENT_TYPES) {
-      expect(validateEventInput({ type, subject: 'item-1', data: data[type] })).toEqual([]);
+      const subject = type === 'rims.pipeline.heartbeat.v1' ? 'heartbeat/relay-1' : 'item-1';
+      expect(validateEventInput({ type, subject, data: data[type] })).toEqual([]);
     }
     expect(
       validateEventInput({ ...committed, time: '2026-01-01T00:00:00+02:00' }),
@@ -115,9 +117,34 @@ describe('validateEventInput', () => {
   });
 });
 
+describe('pipeline heartbeat', () => {
+  const heartbeat = {
+    type: 'rims.pipeline.heartbeat.v1',
+    subject: 'heartbeat/relay-1',
+    data: { replica: 'relay-1', sent_at: '2026-01-01T00:00:00.000Z' },
+  };
+
+  it('needs the subject heartbeat/<replica>, not an item id', () => {
+    const issues = validateEventInput({ ...heartbeat, subject: 'relay-1' });
+    expect(issues.map((issue) => [issue.path, issue.message])).toEqual([
+      ['subject', "subject 'relay-1' must be 'heartbeat/relay-1' (heartbeat/ followed by data.replica)"],
+    ]);
+  });
+
+  it('needs sent_at as an RFC 3339 time', () => {
+    const issues = validateEventInput({ ...heartbeat, data: { replica: 'relay-1', sent_at: 'now' } });
+    expect(issues.map((issue) => issue.path)).toEqual(['data.sent_at']);
+  });
+
+  it('is not an item type: it has no status', () => {
+    expect(ITEM_EVENT_TYPES).not.toContain('rims.pipeline.heartbeat.v1');
+    expect(RIMS_EVENT_TYPES).toContain('rims.pipeline.heartbeat.v1');
+  });
+});
+
 describe('statusOf', () => {
   it('maps each type to the status in DESIGN.md', () => {
-    expect(RIMS_EVENT_TYPES.map((type) => [type, statusOf(type)])).toEqual([
+    expect(ITEM_EVENT_TYPES.map((type) => [type, statusOf(type)])).toEqual([
       ['rims.item.committed.v1', 'committed'],
       ['rims.item.released.v1', 'available'],
       ['rims.item.fulfilled.v1', 'fulfilled'],

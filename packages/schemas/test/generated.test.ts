@@ -44,6 +44,8 @@ describe('generated artifacts', () => {
       'location_id STRING NULLABLE',
       'reason STRING NULLABLE',
       'shipment_id STRING NULLABLE',
+      'replica STRING NULLABLE',
+      'sent_at STRING NULLABLE',
     ]);
   });
 });

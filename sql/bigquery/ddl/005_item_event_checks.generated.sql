@@ -14,8 +14,8 @@ CREATE OR REPLACE FUNCTION {{core}}.item_event_reject_reason(
 ) RETURNS STRING AS (
   CASE
     WHEN e_type IS NULL THEN 'type: is required'
-    WHEN e_type NOT IN ('rims.item.committed.v1', 'rims.item.released.v1', 'rims.item.fulfilled.v1', 'rims.item.cancelled.v1')
-      THEN CONCAT('type: ', e_type, ' is not a known RIMS event type (known types: rims.item.committed.v1, rims.item.released.v1, rims.item.fulfilled.v1, rims.item.cancelled.v1)')
+    WHEN e_type NOT IN ('rims.item.committed.v1', 'rims.item.released.v1', 'rims.item.fulfilled.v1', 'rims.item.cancelled.v1', 'rims.pipeline.heartbeat.v1')
+      THEN CONCAT('type: ', e_type, ' is not a known RIMS event type (known types: rims.item.committed.v1, rims.item.released.v1, rims.item.fulfilled.v1, rims.item.cancelled.v1, rims.pipeline.heartbeat.v1)')
     ELSE
 NULLIF(RTRIM(CONCAT(
     CONCAT(
@@ -77,9 +77,14 @@ NULLIF(RTRIM(CONCAT(
       CASE WHEN e_type = 'rims.item.cancelled.v1' AND e_data IS NOT NULL AND LENGTH(e_data.order_id) > 256 THEN 'data.order_id: must be at most 256 characters; ' ELSE '' END,
       CASE WHEN e_type = 'rims.item.cancelled.v1' AND e_data IS NOT NULL AND e_data.reason IS NULL THEN 'data.reason: is required; ' ELSE '' END,
       CASE WHEN e_type = 'rims.item.cancelled.v1' AND e_data IS NOT NULL AND LENGTH(e_data.reason) < 1 THEN 'data.reason: must not be empty; ' ELSE '' END,
-      CASE WHEN e_type = 'rims.item.cancelled.v1' AND e_data IS NOT NULL AND LENGTH(e_data.reason) > 256 THEN 'data.reason: must be at most 256 characters; ' ELSE '' END
+      CASE WHEN e_type = 'rims.item.cancelled.v1' AND e_data IS NOT NULL AND LENGTH(e_data.reason) > 256 THEN 'data.reason: must be at most 256 characters; ' ELSE '' END,
+      CASE WHEN e_type = 'rims.pipeline.heartbeat.v1' AND e_data IS NOT NULL AND e_data.replica IS NULL THEN 'data.replica: is required; ' ELSE '' END,
+      CASE WHEN e_type = 'rims.pipeline.heartbeat.v1' AND e_data IS NOT NULL AND LENGTH(e_data.replica) < 1 THEN 'data.replica: must not be empty; ' ELSE '' END,
+      CASE WHEN e_type = 'rims.pipeline.heartbeat.v1' AND e_data IS NOT NULL AND LENGTH(e_data.replica) > 256 THEN 'data.replica: must be at most 256 characters; ' ELSE '' END,
+      CASE WHEN e_type = 'rims.pipeline.heartbeat.v1' AND e_data IS NOT NULL AND e_data.sent_at IS NULL THEN 'data.sent_at: is required; ' ELSE '' END,
+      CASE WHEN e_type = 'rims.pipeline.heartbeat.v1' AND e_data IS NOT NULL AND NOT REGEXP_CONTAINS(e_data.sent_at, r'^(?:(?:\d\d[2468][048]|\d\d[13579][26]|\d\d0[48]|[02468][048]00|[13579][26]00)-02-29|\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|(?:02)-(?:0[1-9]|1\d|2[0-8])))T(?:(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?(?:Z|([+-](?:[01]\d|2[0-3]):[0-5]\d)))$') THEN 'data.sent_at: must be an RFC 3339 date-time with a time zone; ' ELSE '' END
     ),
-    -- zod checks subject = data.item_id only when no field is missing or a wrong literal.
+    -- zod checks the subject rule only when no field is missing or a wrong literal.
     CASE WHEN CONCAT(
       CASE WHEN e_specversion IS NULL THEN 'specversion: is required; ' ELSE '' END,
       CASE WHEN e_specversion <> '1.0' THEN 'specversion: must be 1.0; ' ELSE '' END,
@@ -103,8 +108,13 @@ NULLIF(RTRIM(CONCAT(
       CASE WHEN e_type = 'rims.item.fulfilled.v1' AND e_data IS NOT NULL AND e_data.order_id IS NULL THEN 'data.order_id: is required; ' ELSE '' END,
       CASE WHEN e_type = 'rims.item.cancelled.v1' AND e_data IS NOT NULL AND e_data.item_id IS NULL THEN 'data.item_id: is required; ' ELSE '' END,
       CASE WHEN e_type = 'rims.item.cancelled.v1' AND e_data IS NOT NULL AND e_data.order_id IS NULL THEN 'data.order_id: is required; ' ELSE '' END,
-      CASE WHEN e_type = 'rims.item.cancelled.v1' AND e_data IS NOT NULL AND e_data.reason IS NULL THEN 'data.reason: is required; ' ELSE '' END
-    ) = '' AND e_subject <> e_data.item_id THEN 'subject: must equal data.item_id; ' ELSE '' END
+      CASE WHEN e_type = 'rims.item.cancelled.v1' AND e_data IS NOT NULL AND e_data.reason IS NULL THEN 'data.reason: is required; ' ELSE '' END,
+      CASE WHEN e_type = 'rims.pipeline.heartbeat.v1' AND e_data IS NOT NULL AND e_data.replica IS NULL THEN 'data.replica: is required; ' ELSE '' END,
+      CASE WHEN e_type = 'rims.pipeline.heartbeat.v1' AND e_data IS NOT NULL AND e_data.sent_at IS NULL THEN 'data.sent_at: is required; ' ELSE '' END
+    ) = '' THEN CASE
+      WHEN e_type IN ('rims.item.committed.v1', 'rims.item.released.v1', 'rims.item.fulfilled.v1', 'rims.item.cancelled.v1') AND e_subject <> e_data.item_id THEN 'subject: must equal data.item_id; '
+      WHEN e_type IN ('rims.pipeline.heartbeat.v1') AND e_subject <> CONCAT('heartbeat/', e_data.replica) THEN 'subject: must equal heartbeat/<data.replica>; '
+      ELSE '' END ELSE '' END
     ), '; '), '')
   END
 );

@@ -5,12 +5,14 @@
 import { z } from 'zod';
 import {
   RIMS_EVENT_TYPES,
+  ITEM_EVENT_TYPES,
   envelopeSchemaFor,
   eventCatalog,
   rawItemEventsColumns,
   statusOf,
   type BigQueryColumn,
-  type RimsEventType,
+  type ItemEventType,
+  type SubjectRule,
 } from '@rims/schemas';
 import type { Dialect } from '../dialect.js';
 
@@ -213,7 +215,22 @@ export function validationBodies(dialect: Dialect): { rejectReason: string; stat
   const all = issueList(checks, dialect);
   const aborting = checks.filter((check) => check.aborts);
   const abortingList = issueList(aborting, dialect);
-  const mismatch = `${PARAM('subject')} <> ${PARAM('data')}.item_id`;
+  // The subject rule of each type (the item id, or heartbeat/<replica>), types sharing a rule together.
+  const rules = new Map<string, { rule: SubjectRule; types: string[] }>();
+  for (const type of RIMS_EVENT_TYPES) {
+    const rule: SubjectRule = eventCatalog[type].subject;
+    const key = `${rule.prefix}|${rule.field}`;
+    const group = rules.get(key) ?? { rule, types: [] };
+    group.types.push(sqlString(type, dialect));
+    rules.set(key, group);
+  }
+  const subjectArms = [...rules.values()].map(({ rule, types }) => {
+    const field = `${PARAM('data')}.${rule.field}`;
+    const expected = rule.prefix === '' ? field : `CONCAT(${sqlString(rule.prefix, dialect)}, ${field})`;
+    const issue = rule.prefix === '' ? `data.${rule.field}` : `${rule.prefix}<data.${rule.field}>`;
+    return `      WHEN ${PARAM('type')} IN (${types.join(', ')}) AND ${PARAM('subject')} <> ${expected} THEN ${sqlString(`subject: must equal ${issue}; `, dialect)}`;
+  });
+  const subjectCheck = `    CASE WHEN ${abortingList} = '' THEN CASE\n${subjectArms.join('\n')}\n      ELSE '' END ELSE '' END`;
   const trim = (text: string) =>
     dialect === 'bigquery' ? `NULLIF(RTRIM(${text}, '; '), '')` : `NULLIF(rtrim(${text}, '; '), '')`;
   const body = [
@@ -223,12 +240,13 @@ export function validationBodies(dialect: Dialect): { rejectReason: string; stat
     `      THEN CONCAT('type: ', ${PARAM('type')}, ${sqlString(` is not a known RIMS event type (known types: ${RIMS_EVENT_TYPES.join(', ')})`, dialect)})`,
     '    ELSE',
     trim(
-      `CONCAT(\n    ${all},\n    -- zod checks subject = data.item_id only when no field is missing or a wrong literal.\n    CASE WHEN ${abortingList} = '' AND ${mismatch} THEN ${sqlString('subject: must equal data.item_id; ', dialect)} ELSE '' END\n    )`,
+      `CONCAT(\n    ${all},\n    -- zod checks the subject rule only when no field is missing or a wrong literal.\n${subjectCheck}\n    )`,
     ),
     '  END',
   ].join('\n');
-  const statuses = RIMS_EVENT_TYPES.map(
-    (type: RimsEventType) =>
+  // A pipeline event has no item status: item_status_of returns NULL for it.
+  const statuses = ITEM_EVENT_TYPES.map(
+    (type: ItemEventType) =>
       `    WHEN ${sqlString(type, dialect)} THEN ${sqlString(statusOf(type), dialect)}`,
   ).join('\n');
   return { rejectReason: body, statuses };
