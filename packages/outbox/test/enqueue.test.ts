@@ -353,3 +353,26 @@ describe('trace context', () => {
     ]);
   });
 });
+
+describe('pipeline heartbeat', () => {
+  const heartbeat = (subject: string) => ({
+    type: 'rims.pipeline.heartbeat.v1' as const,
+    subject,
+    data: { replica: 'relay-7', sent_at: '2026-11-30T12:00:00.000Z' },
+  });
+
+  it('accepts a heartbeat whose subject is heartbeat/<replica>: not an item', async () => {
+    const db = database.kysely<AppDb>();
+    const rows = await db.transaction().execute((trx) => outbox.enqueue(trx, heartbeat('heartbeat/relay-7')));
+    expect(rows[0]?.sequence).toBe(1);
+    const [stored] = await storedEvents(db, 'heartbeat/relay-7');
+    expect(stored).toMatchObject({ type: 'rims.pipeline.heartbeat.v1', data: heartbeat('').data });
+  });
+
+  it('refuses a heartbeat whose subject is not heartbeat/<replica>, naming the rule', async () => {
+    const db = database.kysely<AppDb>();
+    const attempt = db.transaction().execute((trx) => outbox.enqueue(trx, heartbeat('relay-7')));
+    await expect(attempt).rejects.toThrow(OutboxValidationError);
+    await expect(attempt).rejects.toThrow(/subject 'relay-7' must be 'heartbeat\/relay-7'/);
+  });
+});

@@ -19,6 +19,8 @@ const count = (fallback: number, max: number, what: string) =>
 /** A duration: a string such as `30s` from the environment, whole milliseconds from `createRelay`. */
 const durationInput = z.unknown().transform((value, ctx) => {
   if (typeof value === 'number' && Number.isInteger(value)) return value;
+  // A bare 0 needs no unit: it is how a setting such as RELAY_HEARTBEAT_EVENT_INTERVAL is turned off.
+  if (value === '0') return 0;
   if (typeof value === 'string') {
     const ms = parseDuration(value);
     if (ms !== undefined) return ms;
@@ -124,6 +126,14 @@ const SETTINGS = {
   RELAY_HEARTBEAT_INTERVAL: {
     option: 'heartbeatIntervalMs',
     schema: duration('2s', 'how often leases are renewed and rebalanced'),
+  },
+  RELAY_HEARTBEAT_EVENT_INTERVAL: {
+    option: 'heartbeatEventIntervalMs',
+    schema: duration(
+      '30s',
+      'how often the replica enqueues a rims.pipeline.heartbeat.v1 event through the outbox, so the warehouse can measure freshness (0s: none)',
+      0,
+    ),
   },
   RELAY_PUBLISH_TIMEOUT: {
     option: 'publishTimeoutMs',

@@ -15,6 +15,8 @@ export interface RelayMetrics {
   readonly inFlight: Gauge;
   readonly listenerConnected: Gauge;
   readonly waiting: Gauge;
+  readonly heartbeatPublishLagSeconds: Gauge;
+  readonly heartbeatsEnqueued: Counter;
 }
 
 /**
@@ -87,6 +89,16 @@ export function createRelayMetrics(options: { process?: boolean } = {}): RelayMe
     waiting: new Gauge({
       name: 'rims_relay_waiting_for_wakeup',
       help: '1 while this replica is idle and has asked writers to NOTIFY at commit (relay_waiting); 0 while it is busy or lingering, when writers do not notify.',
+      registers,
+    }),
+    heartbeatPublishLagSeconds: new Gauge({
+      name: 'rims_relay_heartbeat_commit_to_publish_seconds',
+      help: 'Commit-to-publish lag of the newest rims.pipeline.heartbeat.v1 event this replica published: from its sent_at (set as its outbox transaction commits) to the Pub/Sub acknowledgement.',
+      registers,
+    }),
+    heartbeatsEnqueued: new Counter({
+      name: 'rims_relay_heartbeat_events_enqueued_total',
+      help: 'rims.pipeline.heartbeat.v1 events this replica enqueued through the outbox.',
       registers,
     }),
   };

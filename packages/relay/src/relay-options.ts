@@ -39,6 +39,11 @@ export interface RelayOptions {
   leaseTtlMs?: number;
   /** How often the replica heartbeats, renews and rebalances its leases; default 2,000 ms. */
   heartbeatIntervalMs?: number;
+  /**
+   * How often the replica enqueues a `rims.pipeline.heartbeat.v1` event (subject `heartbeat/<replica id>`)
+   * through the outbox, for end-to-end freshness; default 30,000 ms; 0 sends none. `runOnce()` sends none.
+   */
+  heartbeatEventIntervalMs?: number;
   /** Deadline of one publish request, client retries included; default 4,000 ms. */
   publishTimeoutMs?: number;
   /** Attempts of an event that fails permanently before it is parked as dead; default 5. */

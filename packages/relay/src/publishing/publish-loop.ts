@@ -10,6 +10,7 @@ import type { WaitingMark } from '../waiting-mark.js';
 import { WakeSignal } from '../wake-signal.js';
 import { reportFailureDecision } from './failure-report.js';
 import { sendBatch } from './send-batch.js';
+import { observeHeartbeatLag } from './heartbeat-lag.js';
 import type { OutboxPort, RemainingPartition } from './outbox-port.js';
 import {
   PublishScheduler,
@@ -278,6 +279,7 @@ export class PublishLoop {
         const accepted = command.rows.slice(0, outcome.positions.length);
         metrics.publishSeconds.observe((performance.now() - started) / 1000);
         metrics.published.inc(accepted.length);
+        observeHeartbeatLag(metrics, accepted);
         this.options.onPublished?.(
           accepted.map((row) => ({
             id: row.id,

@@ -17,6 +17,7 @@ import type { TracerLike } from '../telemetry.js';
 import { WaitingMark } from '../waiting-mark.js';
 import { WakeListener } from '../wake-listener.js';
 import { backlogGauges } from './backlog-gauges.js';
+import { heartbeatEvents } from './heartbeat-events.js';
 import { LeaseHeartbeat } from './lease-heartbeat.js';
 import { retentionJob } from './retention-job.js';
 import { Runtime } from './runtime.js';
@@ -168,6 +169,19 @@ export async function bootRuntime(context: BootContext, mode: 'share' | 'all'): 
         intervalMs: settings.retentionIntervalMs,
         batchSize: settings.retentionBatchSize,
       }),
+      // A live relay only: a --once run is a batch job whose end says nothing about freshness.
+      ...(mode === 'share' && settings.heartbeatEventIntervalMs > 0
+        ? [
+            heartbeatEvents({
+              pool,
+              schema,
+              replicaId: settings.replicaId,
+              intervalMs: settings.heartbeatEventIntervalMs,
+              metrics,
+              logger,
+            }),
+          ]
+        : []),
     ],
     leaseTtlMs: settings.leaseTtlMs,
     logger,
