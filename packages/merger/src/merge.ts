@@ -15,6 +15,7 @@ import {
   type MergeReport,
 } from './merge-options.js';
 import { intArrayParam, intParam, stringParam, timestampParam } from './params.js';
+import { mergeRunMetrics } from './run-metrics.js';
 import { labelValue, statementRunner } from './statement-runner.js';
 import { NOOP_METER, NOOP_TRACER, inSpan } from './telemetry.js';
 import { readWatermark } from './watermark.js';
@@ -42,6 +43,7 @@ const STATEMENTS = {
   core: 'merge/020_core_item_events.sql',
   rejected: 'merge/030_core_item_events_rejected.sql',
   state: 'merge/040_item_commitment_state.sql',
+  heartbeats: 'merge/050_pipeline_heartbeats.sql',
   start: 'runs/start.sql',
   finish: 'runs/finish.sql',
 } as const;
@@ -128,11 +130,7 @@ export async function runMerge(warehouse: Warehouse, options: MergeOptions = {})
   const underLease = (path: string, values: Record<string, QueryParam>, runId: string) =>
     execute(path, values, runId, false, lease.statementTimeoutMs());
 
-  const runsCounter = meter.createCounter('rims_merger_runs', { description: 'Merge runs by outcome' });
-  const durationHistogram = meter.createHistogram('rims_merger_run_duration', {
-    description: 'Duration of one merge chunk',
-    unit: 'ms',
-  });
+  const metrics = mergeRunMetrics(meter);
 
   if (options.dryRun) {
     const reports: MergeChunkReport[] = [];
@@ -153,7 +151,7 @@ export async function runMerge(warehouse: Warehouse, options: MergeOptions = {})
       { holder: state.holder, expiresAt: state.expiresAt },
       'another merge run holds the lease; this run applies nothing',
     );
-    runsCounter.add(1, { outcome: 'skipped', mode });
+    metrics.outcome('skipped', mode);
     return {
       mode,
       outcome: 'skipped',
@@ -212,7 +210,13 @@ export async function runMerge(warehouse: Warehouse, options: MergeOptions = {})
       rawRows = Number(window.rows[0]?.raw_rows ?? 0);
       validRows = Number(window.rows[0]?.valid_rows ?? 0);
     }
-    for (const path of [STATEMENTS.window, STATEMENTS.core, STATEMENTS.rejected, STATEMENTS.state]) {
+    for (const path of [
+      STATEMENTS.window,
+      STATEMENTS.core,
+      STATEMENTS.rejected,
+      STATEMENTS.state,
+      STATEMENTS.heartbeats,
+    ]) {
       const result = await execute(path, values, runId, true);
       if (result.bytesProcessed !== null) bytes = (bytes ?? 0) + result.bytesProcessed;
     }
@@ -277,6 +281,9 @@ export async function runMerge(warehouse: Warehouse, options: MergeOptions = {})
           stopIfAsked();
           await lease.renew();
           counts.stateChanged = tally(await underLease(STATEMENTS.state, bounded, runId)).affectedRows;
+          stopIfAsked();
+          // Heartbeats: rims_core.pipeline_heartbeats, never item tables (020 and 040 skip them).
+          tally(await underLease(STATEMENTS.heartbeats, bounded, runId));
         }
         if (counts.rawRows > counts.validRows) {
           stopIfAsked();
@@ -291,13 +298,12 @@ export async function runMerge(warehouse: Warehouse, options: MergeOptions = {})
         await finish('failed', message).catch((logError: unknown) => {
           logger.error({ err: logError }, 'recording the failed run failed');
         });
-        runsCounter.add(1, { outcome: 'failed', mode });
+        metrics.outcome('failed', mode);
         logger.error({ runId, err: error, window: chunk }, 'merge run failed');
         throw error;
       }
       const durationMs = await finish('succeeded', null);
-      runsCounter.add(1, { outcome: 'succeeded', mode });
-      durationHistogram.record(durationMs, { mode });
+      metrics.outcome('succeeded', mode);
       const report: MergeChunkReport = {
         runId,
         windowFrom: chunk.from,
@@ -306,6 +312,7 @@ export async function runMerge(warehouse: Warehouse, options: MergeOptions = {})
         bytesProcessed: bytes,
         durationMs,
       };
+      metrics.chunk(report, mode);
       logger.info({ ...report }, 'merge run succeeded');
       return report;
 

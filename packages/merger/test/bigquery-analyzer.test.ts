@@ -231,6 +231,7 @@ describe('BigQuery SQL under ZetaSQL analysis', () => {
     expect(Object.fromEntries(catalog.partitionColumns)).toEqual({
       'rims_raw.item_events': 'publish_time',
       'rims_core.item_events': 'time',
+      'rims_core.pipeline_heartbeats': 'time',
       'rims_core.item_events_rejected': 'publish_time',
       'rims_core.item_commitment_state': 'item_bucket',
     });

@@ -28,7 +28,7 @@ describe('an event type gains a field (DuckDB, end to end)', () => {
     const fields = (await warehouse.tableColumns('rims_raw', 'item_events'))
       ?.find((column) => column.name === 'data')
       ?.fields?.map((field) => field.name);
-    expect(fields?.slice(-2)).toEqual(['shipment_id', 'reason']);
+    expect(fields?.slice(-4)).toEqual(['shipment_id', 'replica', 'sent_at', 'reason']);
 
     // New events carry the field; shipment_id, a field of the same type, must not take its value.
     const released = itemEvent('rims.item.released.v1', 'up-1', 2, { reason: 'timeout' });
