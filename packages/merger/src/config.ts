@@ -107,6 +107,14 @@ export const mergerConfigSchema = z.object({
     .max(1000)
     .default(500)
     .describe('a whole number from 1 to 1000'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z
+    .url({ error: 'must be a URL such as http://localhost:4318' })
+    .optional()
+    .describe('an OTLP/HTTP collector base URL such as http://localhost:4318 (metrics go to /v1/metrics)'),
+  OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: z
+    .url({ error: 'must be a URL such as http://localhost:4318/v1/metrics' })
+    .optional()
+    .describe('the OTLP/HTTP metrics URL, used as is; overrides OTEL_EXPORTER_OTLP_ENDPOINT'),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')
@@ -115,6 +123,20 @@ export const mergerConfigSchema = z.object({
   '--to': instantSchema.optional().describe('an RFC 3339 time or a duration ago'),
   '--dialect': z.enum(['bigquery', 'duckdb']).optional().describe('bigquery or duckdb'),
   '--only': z.enum(['warehouse', 'pubsub']).optional().describe('warehouse or pubsub'),
+  '--max-lag': durationSchema
+    .prefault('5m')
+    .describe('check: a duration such as 5m (newest heartbeat age and its commit-to-Core lag)'),
+  '--max-rejected-ratio': z.coerce
+    .number({ error: 'must be a number from 0 to 1' })
+    .min(0, 'must be a number from 0 to 1')
+    .max(1, 'must be a number from 0 to 1')
+    .default(0.01)
+    .describe('check: a number from 0 to 1 such as 0.01'),
+  '--max-dead-letters': z.coerce.number().int().min(0).default(0).describe('check: a whole number such as 0'),
+  '--max-failed-runs': z.coerce.number().int().min(0).default(0).describe('check: a whole number such as 0'),
+  '--window': positiveDuration()
+    .prefault('1h')
+    .describe('check: a duration longer than zero such as 1h (rejected ratio and failed runs)'),
   '--limit': z.coerce
     .number()
     .int()

@@ -68,11 +68,20 @@ export {
   NOOP_METER,
   NOOP_TRACER,
   type MeterLike,
+  type GaugeMeterLike,
   type TracerLike,
   type SpanLike,
   type MetricAttributes,
 } from './telemetry.js';
 export { MERGER_METRIC_NAMES, type MergerMetricName } from './metric-names.js';
+export {
+  runCheck,
+  formatCheckLine,
+  type CheckOptions,
+  type CheckReport,
+  type CheckResult,
+} from './check/check.js';
+export { countWaitingMessages, DEAD_LETTER_COUNT_CAP } from './check/dead-letters.js';
 export type { MergerLogger } from './logger.js';
 export {
   mergerConfigSchema,

@@ -27,6 +27,16 @@ export interface MeterLike {
   };
 }
 
+/** A meter that also makes gauges (OpenTelemetry `Meter.createGauge`), for `rims-merger check`. */
+export interface GaugeMeterLike extends MeterLike {
+  createGauge(
+    name: string,
+    options?: { description?: string; unit?: string },
+  ): {
+    record(value: number, attributes?: MetricAttributes): void;
+  };
+}
+
 /** The part of an OpenTelemetry `Span` the merger uses. */
 export interface SpanLike {
   /** Sets one attribute of the span, such as the rows a statement changed. */
@@ -46,9 +56,10 @@ export interface TracerLike {
 const noopInstrument = { add: () => undefined, record: () => undefined };
 
 /** A meter that records nothing. */
-export const NOOP_METER: MeterLike = {
+export const NOOP_METER: GaugeMeterLike = {
   createCounter: () => noopInstrument,
   createHistogram: () => noopInstrument,
+  createGauge: () => noopInstrument,
 };
 
 const noopSpan: SpanLike = {

@@ -12,6 +12,7 @@ import {
   missingColumns,
   renderFolder,
   runAudit,
+  runCheck,
   runMerge,
   withColumns,
   type ExistingColumn,
@@ -126,6 +127,7 @@ beforeAll(async () => {
     await runMerge(warehouse, { now, from: new Date('2026-01-01T00:00:00Z'), to: now });
     await runMerge(warehouse, { now, dryRun: true });
     await runAudit(warehouse, { now });
+    await runCheck(warehouse, { now });
   } finally {
     await fake.close();
   }

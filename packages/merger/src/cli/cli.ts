@@ -8,12 +8,14 @@ import { ConfigError, RimsError } from '@rims/schemas';
 import { MERGER_SETTINGS, flagOf, loadMergerConfig, type MergerConfig } from '../config.js';
 import { MergerConfigError } from '../errors.js';
 import { auditCommand } from './commands/audit.js';
+import { checkCommand } from './commands/check.js';
 import { landCommand } from './commands/land.js';
 import { provisionCommand } from './commands/provision.js';
 import { runCommand } from './commands/run.js';
 import { sqlCommand } from './commands/sql.js';
 import { EXIT, type CliIo, type CommandContext, type Flags } from './context.js';
 import { HELP } from './help.js';
+import { commandTelemetry } from './otel.js';
 
 export { EXIT, type CliIo } from './context.js';
 
@@ -24,10 +26,23 @@ const COMMANDS: Readonly<Record<string, (context: CommandContext) => number | Pr
   run: runCommand,
   sql: sqlCommand,
   audit: auditCommand,
+  check: checkCommand,
 };
 
 /** Flags that take a value: one per setting (see config.ts), and the command-only ones. */
-const STRING_FLAGS = [...MERGER_SETTINGS.map(flagOf), 'from', 'to', 'dialect', 'only', 'limit'];
+const STRING_FLAGS = [
+  ...MERGER_SETTINGS.map(flagOf),
+  'from',
+  'to',
+  'dialect',
+  'only',
+  'limit',
+  'max-lag',
+  'max-rejected-ratio',
+  'max-dead-letters',
+  'max-failed-runs',
+  'window',
+];
 const BOOLEAN_FLAGS = ['dry-run', 'once', 'land', 'json', 'help'] as const;
 
 function parseCommandLine(argv: readonly string[]) {
@@ -104,8 +119,9 @@ export async function runCli(
         resolve(signal);
       });
     }));
+  const telemetry = commandTelemetry(config);
   try {
-    return await handler({ config, flags, io, logger, out, untilStopped });
+    return await handler({ config, flags, io, logger, out, untilStopped, meter: telemetry.meter });
   } catch (error) {
     // Bad configuration found only once a command looks at it (a window the library refuses) is
     // still bad configuration: exit 2, as documented, not 1.
@@ -118,5 +134,7 @@ export async function runCli(
       (error as Error).message,
     );
     return EXIT.failed;
+  } finally {
+    await telemetry.shutdown();
   }
 }

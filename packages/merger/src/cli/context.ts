@@ -3,6 +3,7 @@ import { PubSub } from '@google-cloud/pubsub';
 import type { MergerConfig } from '../config.js';
 import type { MergerLogger } from '../logger.js';
 import type { RawTableOptions } from '../statements.js';
+import type { GaugeMeterLike } from '../telemetry.js';
 import { openWarehouse } from '../warehouse/open.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 
@@ -30,6 +31,8 @@ export interface CommandContext {
   readonly flags: Flags;
   readonly io: CliIo;
   readonly logger: MergerLogger;
+  /** OpenTelemetry meter: OTLP when OTEL_EXPORTER_OTLP_*ENDPOINT is set, no-op otherwise. */
+  readonly meter: GaugeMeterLike;
   /** Writes one line to stdout. */
   readonly out: (line: string) => void;
   /**

@@ -7,6 +7,7 @@ Commands
   run         merge raw -> core -> state for the lookback window (or --from/--to)
   sql         print the rendered SQL (--dialect bigquery|duckdb)
   audit       compare raw, core and state; report gaps and events behind the lookback
+  check       heartbeat freshness, rejected ratio, dead letters, failed runs: exit 1 on a breach
 
 Flags (each overrides its environment variable)
   --warehouse-url URL           WAREHOUSE_URL         duckdb:///abs/path.duckdb | bigquery://PROJECT/LOCATION
@@ -23,6 +24,8 @@ Flags (each overrides its environment variable)
   --raw-partition-expiration D  MERGER_RAW_PARTITION_EXPIRATION  default 60d
   --max-delivery-attempts N     MERGER_MAX_DELIVERY_ATTEMPTS     default 5
   --batch-size N                MERGER_BATCH_SIZE     default 500
+  --otel-exporter-otlp-endpoint URL          OTEL_EXPORTER_OTLP_ENDPOINT  run, check: export metrics over OTLP/HTTP
+  --otel-exporter-otlp-metrics-endpoint URL  OTEL_EXPORTER_OTLP_METRICS_ENDPOINT  the same, the full metrics URL
   --log-level LEVEL             LOG_LEVEL             default info
   --from TIME, --to TIME        run: repair window; audit: window (RFC 3339, or a duration ago: 7d)
   --dry-run                     provision, run: show what would happen, change nothing
@@ -30,7 +33,13 @@ Flags (each overrides its environment variable)
   --land                        run --every: land the subscription before each merge
   --only warehouse|pubsub       provision: one side only
   --dialect bigquery|duckdb     sql: the dialect (default: the warehouse's)
-  --json                        run, audit, provision: print the report as JSON
+  --json                        run, audit, provision, check: print the report as JSON
   --limit N                     audit: most rows listed per finding, default 100
+  --max-lag DURATION            check: newest heartbeat age and its commit-to-Core lag, default 5m
+  --max-rejected-ratio R        check: rejected rows over raw rows in --window, default 0.01
+  --max-dead-letters N          check: messages in the dead-letter subscription, default 0
+  --max-failed-runs N           check: failed merge runs in --window, default 0
+  --window DURATION             check: window of the rejected ratio and failed runs, default 1h
 
-Exit status: 0 done (audit: clean), 1 failed (audit: findings), 2 bad configuration.`;
+Exit status: 0 done (audit: clean; check: all hold), 1 failed (audit: findings; check: a breach),
+2 bad configuration.`;

@@ -56,7 +56,7 @@ export function runCommand(context: CommandContext): Promise<number> {
 }
 
 async function mergeOnce(
-  { config, flags, logger, out, io }: CommandContext,
+  { config, flags, logger, out, io, meter }: CommandContext,
   warehouse: Warehouse,
   signal?: AbortSignal,
 ): Promise<void> {
@@ -70,6 +70,7 @@ async function mergeOnce(
     chunkMs: config.MERGER_CHUNK,
     leaseTtlMs: config.MERGER_LEASE_TTL,
     logger,
+    meter,
     onProgress: (done, total) => {
       if (total < 2 || !io.progressStream) return;
       bar ??= new SingleBar({
