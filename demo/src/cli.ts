@@ -18,7 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ConfigError, durationSchema, parseConfig } from '@rims/schemas';
-import { runMerge, runAudit } from '@rims/merger';
+import { runMerge, runAudit, runCheck } from '@rims/merger';
 import { startLocalPipeline, type LocalPipeline } from './local-pipeline.js';
 import { renderProgress, renderTable } from './progress.js';
 import { describeReconciliation, postgresTruth, reconcile, warehouseState } from './reconcile.js';
@@ -176,9 +176,21 @@ async function report(pipeline: LocalPipeline, stats: TrafficStats): Promise<num
   console.log(
     `audit: ${audit.clean ? 'clean' : `NOT clean (${JSON.stringify({ gaps: audit.gaps.length, subjects: audit.subjects.length, behindLookback: audit.behindLookback.length })})`}`,
   );
+  console.log(await heartbeatLine(pipeline));
   const reconciliation = reconcile(await postgresTruth(pipeline.db), await warehouseState(warehouse));
   console.log(describeReconciliation(reconciliation));
   return reconciliation.ok && audit.clean ? 0 : 1;
+}
+
+/** The end-to-end lag of the newest relay heartbeat that reached Core (what `rims-merger check` measures). */
+async function heartbeatLine(pipeline: LocalPipeline): Promise<string> {
+  const check = await runCheck(pipeline.warehouse, { maxLagMs: 60_000 });
+  const figure = (name: string) => check.checks.find((line) => line.name === name)?.value ?? null;
+  const lag = figure('heartbeat-lag');
+  const age = figure('heartbeat-age');
+  return lag === null || age === null
+    ? 'heartbeat lag: no relay heartbeat reached rims_core.pipeline_heartbeats yet'
+    : `heartbeat lag (outbox commit -> rims_core): ${lag.toFixed(3)} s; newest heartbeat ${age.toFixed(1)} s old`;
 }
 
 main().then(

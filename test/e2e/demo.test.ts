@@ -41,6 +41,7 @@ describe('pnpm demo', () => {
     expect(output).toMatch(/written \d+ · published \d+ · landed \d+ · merged \d+/);
     expect(output).toContain('rims_analytics.potentially_committed_items:');
     expect(output).toContain('audit: clean');
+    expect(output).toMatch(/heartbeat lag \(outbox commit -> rims_core\): \d+\.\d{3} s; newest heartbeat/);
     expect(output).toMatch(/reconciliation: (\d+)\/\1 items match PostgreSQL/);
   }, 120_000);
 
