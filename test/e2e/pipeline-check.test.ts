@@ -39,6 +39,9 @@ const MAX_LAG_MS = 3_000;
 const MERGER_BIN = fileURLToPath(new URL('../../packages/merger/dist/bin.js', import.meta.url));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 let relay: Relay;
+/** The consumer subscription filter the merger README documents. */
+const HEARTBEAT_FILTER = 'attributes.ce-type != "rims.pipeline.heartbeat.v1"';
+let consumerName = '';
 
 /** Opens the DuckDB file for one step and closes it, so the CLI (another connection) can open it too. */
 async function withWarehouse<T>(work: (warehouse: Warehouse) => Promise<T>): Promise<T> {
@@ -97,6 +100,8 @@ const verdicts = (report: CheckReport) =>
 
 beforeAll(async () => {
   await provisionPubSub(pubsub.client(), { ...names, kind: 'pull' });
+  consumerName = pubsub.uniqueName('check-consumer');
+  await pubsub.client().topic(names.topic).createSubscription(consumerName, { filter: HEARTBEAT_FILTER });
   await withWarehouse((warehouse) => provisionWarehouse(warehouse).then(() => undefined));
   relay = createRelay({
     databaseUrl: database.url,
@@ -150,6 +155,21 @@ describe('rims-merger check on a running pipeline', () => {
     const age = report.checks.find((line) => line.name === 'heartbeat-age')?.value ?? Infinity;
     expect(age).toBeLessThan(MAX_LAG_MS / 1000);
   }, 60_000);
+
+  it('takes the documented consumer filter on the ce-type attribute every heartbeat carries', async () => {
+    // The emulator stores a filter but does not apply it (seen: every message is delivered), so this
+    // checks the filter is accepted and the attribute it reads is there; Pub/Sub applies it on GCP.
+    const [metadata] = await pubsub.client().subscription(consumerName).getMetadata();
+    expect(metadata.filter).toBe(HEARTBEAT_FILTER);
+    const landed = await withWarehouse((warehouse) =>
+      warehouse.query(
+        `SELECT DISTINCT json_extract_string(attributes, '$."ce-type"') AS type FROM rims_raw.item_events
+         WHERE type = 'rims.pipeline.heartbeat.v1'`,
+        { statement: 'test: heartbeat attributes' },
+      ),
+    );
+    expect(landed.rows).toEqual([{ type: 'rims.pipeline.heartbeat.v1' }]);
+  });
 
   it('prints one line per check and exits 0 when all hold (the binary)', async () => {
     await keepMoving(500);
