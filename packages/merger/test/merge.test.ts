@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { statusOf, type RimsCloudEvent, type RimsEventType } from '@rims/schemas';
+import { statusOf, type ItemEventType, type RimsCloudEvent } from '@rims/schemas';
 import { waitFor } from '@rims/test-harness';
 import {
   MergeLease,
@@ -14,7 +14,7 @@ import { itemEvent, landRaw, plusMinutes, select, shuffle, useDuckDbWarehouse } 
 const DAY = 86_400_000;
 const LOOKBACK = 2 * DAY;
 
-const TYPES: readonly RimsEventType[] = [
+const TYPES: readonly ItemEventType[] = [
   'rims.item.committed.v1',
   'rims.item.released.v1',
   'rims.item.committed.v1',
@@ -49,7 +49,8 @@ function expectedState(events: readonly RimsCloudEvent[]) {
   }
   return [...latest.values()]
     .map((event) => {
-      const status = statusOf(event.type);
+      // The events of this test are item events (TYPES).
+      const status = statusOf(event.type as ItemEventType);
       const data = event.data as Record<string, unknown>;
       return {
         item_id: event.subject,

@@ -166,7 +166,7 @@ const seconds = (value: number) => String(Math.round(value));
 function definedOf(options: CheckOptions): Partial<typeof DEFAULTS> {
   return Object.fromEntries(
     Object.entries(options).filter(([key, value]) => key in DEFAULTS && value !== undefined),
-  ) as Partial<typeof DEFAULTS>;
+  );
 }
 
 /** The figures as gauges an alert policy can query (names shared with the Terraform module). */
