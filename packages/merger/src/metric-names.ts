@@ -4,8 +4,9 @@
  * `deploy/terraform/modules/rims` query these names, and `test/terraform.test.ts` checks that every
  * `rims_merger_*` name they use is one of these.
  *
- * Not emitted yet: no code records them today, so their alerts stay silent (no data) until it does;
- * until then the `rims-merger-check` job's exit status raises the same conditions.
+ * `rims-merger check` records them as gauges and exports them over OTLP/HTTP when
+ * `OTEL_EXPORTER_OTLP_ENDPOINT` (or `..._METRICS_ENDPOINT`) is set; without it they are not exported
+ * and the `rims-merger-check` job's exit status raises the same conditions.
  *
  * The names are snake_case and already end in their unit, so the OpenTelemetry-to-Prometheus
  * translation (Google Cloud Managed Service for Prometheus, or any Prometheus exporter) keeps them
