@@ -52,6 +52,8 @@ describe('toRawRow: the row a use_table_schema + write_metadata + drop_unknown_f
           location_id: 'store-1',
           reason: null,
           shipment_id: null,
+          replica: null,
+          sent_at: null,
         },
         traceparent: null,
         subscription_name: SUBSCRIPTION,
@@ -77,6 +79,8 @@ describe('toRawRow: the row a use_table_schema + write_metadata + drop_unknown_f
       location_id: null,
       reason: 'r',
       shipment_id: null,
+      replica: null,
+      sent_at: null,
     });
   });
 
