@@ -29,10 +29,12 @@ export interface MeterLike {
 
 /** A meter that also makes gauges (OpenTelemetry `Meter.createGauge`), for `rims-merger check`. */
 export interface GaugeMeterLike extends MeterLike {
+  /** A gauge, such as the age of the newest heartbeat in Core. */
   createGauge(
     name: string,
     options?: { description?: string; unit?: string },
   ): {
+    /** Records the current value. */
     record(value: number, attributes?: MetricAttributes): void;
   };
 }

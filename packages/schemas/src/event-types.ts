@@ -156,6 +156,7 @@ export type ItemReleasedV1 = EventData<'rims.item.released.v1'>;
 export type ItemFulfilledV1 = EventData<'rims.item.fulfilled.v1'>;
 /** `data` of `rims.item.cancelled.v1`: the order line holding the item was cancelled. */
 export type ItemCancelledV1 = EventData<'rims.item.cancelled.v1'>;
+/** `data` of `rims.pipeline.heartbeat.v1`: a relay replica is alive (`replica`, `sent_at`). */
 export type PipelineHeartbeatV1 = EventData<'rims.pipeline.heartbeat.v1'>;
 
 /** True when `type` is an event type this version knows. */
