@@ -12,8 +12,6 @@ export interface MergeRunMetrics {
 /**
  * Creates the merge run's instruments on `meter` (the no-op meter unless the binary configured
  * OpenTelemetry), so every figure of `rims_core.merge_runs` is also a metric an alert can use.
- *
- * @example const metrics = mergeRunMetrics(meter); metrics.chunk(report, 'incremental');
  */
 export function mergeRunMetrics(meter: MeterLike): MergeRunMetrics {
   const runs = meter.createCounter('rims_merger_runs', { description: 'Merge runs by outcome' });

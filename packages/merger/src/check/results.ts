@@ -31,7 +31,9 @@ const show = (value: number | null, unit: string) =>
 /**
  * The line `rims-merger check` prints for one check.
  *
- * @example formatCheckLine(result) // 'heartbeat-age   12.5s  threshold 300s  ok      newest heartbeat in Core: ...'
+ * @example
+ * formatCheckLine({ name: 'failed-runs', value: 0, threshold: 0, unit: '', verdict: 'ok', detail: 'none' });
+ * // 'failed-runs     0          threshold 0        ok     none'
  */
 export function formatCheckLine(check: CheckResult): string {
   return `${check.name.padEnd(15)} ${show(check.value, check.unit).padEnd(10)} threshold ${show(check.threshold, check.unit).padEnd(8)} ${check.verdict.padEnd(6)} ${check.detail}`;

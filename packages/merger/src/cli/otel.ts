@@ -16,8 +16,6 @@ export interface CommandTelemetry {
  * set; the no-op meter otherwise. Headers, timeouts and the resource come from the other standard
  * `OTEL_*` variables, read by the exporter itself. A command is short-lived, so the figures are
  * exported once, at shutdown.
- *
- * @example const telemetry = commandTelemetry(config); try { ... } finally { await telemetry.shutdown(); }
  */
 export function commandTelemetry(config: MergerConfig): CommandTelemetry {
   const url =
