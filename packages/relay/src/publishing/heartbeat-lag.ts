@@ -5,8 +5,6 @@ import type { PendingRow } from '../queries/index.js';
 /**
  * Sets the heartbeat commit-to-publish gauge from the newest heartbeat Pub/Sub just accepted: its
  * `data.sent_at` was taken as its outbox transaction committed.
- *
- * @example observeHeartbeatLag(metrics, acceptedRows)
  */
 export function observeHeartbeatLag(metrics: RelayMetrics, accepted: readonly PendingRow[]): void {
   for (let index = accepted.length - 1; index >= 0; index -= 1) {

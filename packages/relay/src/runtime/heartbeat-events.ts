@@ -15,8 +15,6 @@ export const HEARTBEAT_SOURCE = '//rims/relay';
  * subscription, raw table, merge), so its age in `rims_core.pipeline_heartbeats` says how far the
  * warehouse is behind PostgreSQL even when no item changes. A failure is logged and the next
  * interval tries again: the missing heartbeat is itself the alert.
- *
- * @example heartbeatEvents({ pool, schema: 'rims_outbox', replicaId: 'relay-1', intervalMs: 30_000, metrics, logger })
  */
 export function heartbeatEvents(options: {
   readonly pool: pg.Pool;
