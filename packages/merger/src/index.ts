@@ -52,6 +52,16 @@ export {
   type MergeReport,
   type MergeChunkReport,
 } from './merge.js';
+export {
+  HISTORY_STATEMENTS,
+  HISTORY_REBUILT,
+  maintainHistory,
+  maintainDailyCommitted,
+  touchedDays,
+  daysParams,
+  startOfUtcDay,
+  type RunStep,
+} from './history.js';
 export { MergeLease, newHolderId, type LeaseState } from './lease.js';
 export {
   runAudit,
