@@ -62,6 +62,7 @@ export {
   startOfUtcDay,
   type RunStep,
 } from './history.js';
+export { statementRunner, type StatementRunner, type StatementOptions } from './statement-runner.js';
 export { MergeLease, newHolderId, type LeaseState } from './lease.js';
 export {
   runAudit,

@@ -76,4 +76,4 @@ export function renderFolder(
 }
 
 /** The folders `rims-merger sql` prints, in the order an operator applies them. */
-export const STATEMENT_FOLDERS = ['ddl', 'merge', 'lease', 'runs', 'audit', 'history'] as const;
+export const STATEMENT_FOLDERS = ['ddl', 'merge', 'lease', 'runs', 'audit', 'history', 'reports'] as const;

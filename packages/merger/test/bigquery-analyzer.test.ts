@@ -125,7 +125,13 @@ const FIRST_RELEASE_COLUMNS: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** Statements no code path sends (operators run them from `rims-merger sql`), typed by hand. */
-const UNSENT: Readonly<Record<string, Record<string, string>>> = { 'runs/recent.sql': { limit: 'INT64' } };
+const UNSENT: Readonly<Record<string, Record<string, string>>> = {
+  'runs/recent.sql': { limit: 'INT64' },
+  // Example reports (README), typed as a report tool would send them.
+  'reports/committed_per_location_per_day.sql': { month: 'TIMESTAMP' },
+  'reports/item_history.sql': { item_id: 'STRING', since: 'TIMESTAMP' },
+  'reports/committed_as_of.sql': { ts: 'TIMESTAMP' },
+};
 
 beforeAll(async () => {
   server = await startZetaSql();

@@ -11,7 +11,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { RimsCloudEvent, RimsEventType } from '@rims/schemas';
-import { DEFAULT_DATASETS, HISTORY_REBUILT, renderStatement, runMerge, type Warehouse } from '../src/index.js';
+import {
+  DEFAULT_DATASETS,
+  HISTORY_REBUILT,
+  renderStatement,
+  runMerge,
+  type Warehouse,
+} from '../src/index.js';
 import { itemEvent, landRaw, plusMinutes, select, useDuckDbWarehouse } from './helpers.js';
 
 const TYPES: readonly RimsEventType[] = [
