@@ -169,7 +169,7 @@ describe('history under random events, landing orders, run boundaries and duplic
         const { maintained, rebuilt } = await historyAndRebuild(warehouse);
         expect(maintained).toEqual(rebuilt);
         expect(maintained.length).toBe(
-          new Set(events.map((event) => `${event.subject}/${String(event.sequence)}`)).size,
+          new Set(events.map((event) => `${event.subject}/${event.sequence}`)).size,
         );
         // The current rows are State.
         expect(
