@@ -31,7 +31,13 @@ export const startOfUtcDay = (date: Date): Date => new Date(Math.floor(date.getT
  * recomputed rows. `bounded` holds the run's parameters with the window query's `min_time`,
  * `max_time` (and on BigQuery `buckets`). Returns the history rows inserted or updated.
  *
- * @example const changed = await maintainHistory(step, bounded);
+ * @example
+ * const statements = statementRunner(warehouse, DEFAULT_DATASETS);
+ * const at = { type: 'TIMESTAMP', value: new Date() } as const;
+ * const changed = await maintainHistory((path, values) => statements.run(path, values), {
+ *   ...{ window_from: at, window_to: at, min_time: at, max_time: at },
+ *   holder: { type: 'STRING', value: 'my-run' },
+ * });
  */
 export async function maintainHistory(step: RunStep, bounded: Record<string, QueryParam>): Promise<number> {
   await step(HISTORY_STATEMENTS.spans, bounded);
@@ -63,7 +69,12 @@ export function touchedDays(options: { minTime?: Date; since: Date; to: Date }):
  * Recomputes rims_analytics.daily_committed for the days `[from, to]` (midnight UTC of each) from
  * history. Returns the rows inserted, updated or deleted.
  *
- * @example await maintainDailyCommitted(step, values, touchedDays({ minTime, since: watermark, to: now }));
+ * @example
+ * const statements = statementRunner(warehouse, DEFAULT_DATASETS);
+ * const days = touchedDays({ since: new Date(Date.now() - 3_600_000), to: new Date() });
+ * await maintainDailyCommitted((path, values) => statements.run(path, values), {
+ *   holder: { type: 'STRING', value: 'my-run' },
+ * }, days);
  */
 export async function maintainDailyCommitted(
   step: RunStep,
