@@ -12,7 +12,13 @@ import { parseArgs } from 'node:util';
 import { RESULTS_DIR } from './results.js';
 
 /** Every benchmark, in the order it runs; each writes bench/results/<name>.json. */
-const BENCHMARKS = ['outbox-write', 'relay-throughput', 'relay-latency', 'merger-incremental'] as const;
+const BENCHMARKS = [
+  'outbox-write',
+  'relay-throughput',
+  'relay-latency',
+  'merger-incremental',
+  'merger-history',
+] as const;
 
 interface BenchmarkResult {
   measured_at?: string;

@@ -12,6 +12,7 @@
  * Exit status: 0 when the warehouse equals PostgreSQL, 1 when it does not or something failed,
  * 2 for bad flags, 130 after Ctrl-C (everything stopped).
  */
+import { historyReport } from './history-report.js';
 import { randomInt } from 'node:crypto';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -177,6 +178,8 @@ async function report(pipeline: LocalPipeline, stats: TrafficStats): Promise<num
     `audit: ${audit.clean ? 'clean' : `NOT clean (${JSON.stringify({ gaps: audit.gaps.length, subjects: audit.subjects.length, behindLookback: audit.behindLookback.length })})`}`,
   );
   console.log(await heartbeatLine(pipeline));
+  console.log('');
+  for (const line of await historyReport(warehouse, pipeline.counts.lags)) console.log(line);
   const reconciliation = reconcile(await postgresTruth(pipeline.db), await warehouseState(warehouse));
   console.log(describeReconciliation(reconciliation));
   return reconciliation.ok && audit.clean ? 0 : 1;

@@ -3,6 +3,7 @@
  * emulator, the lander (the local stand-in for the BigQuery subscription) and the merger on a DuckDB
  * file. Services are found or started the way the test harness does it.
  */
+import { measureLag, type LagSample } from './history-report.js';
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PubSub } from '@google-cloud/pubsub';
@@ -66,6 +67,8 @@ export interface PipelineCounts {
   newestMerged: Date | undefined;
   potentiallyCommitted: number;
   lastError: string | undefined;
+  /** Live view and State lags measured after each landing that brought rows, before its merge. */
+  lags: LagSample[];
 }
 
 /** A running local pipeline. */
@@ -125,6 +128,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       newestMerged: undefined,
       potentiallyCommitted: 0,
       lastError: undefined,
+      lags: [],
     };
     const relay: Relay = createRelay({
       databaseUrl,
@@ -147,7 +151,9 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     const cycle = async () => {
       try {
         await lander.drain();
+        const landedBefore = counts.landed;
         counts.landed = lander.report().landed;
+        if (counts.landed > landedBefore) counts.lags.push(await measureLag(warehouse));
         const report = await runMerge(warehouse, {
           lookbackMs: 10 * 60_000,
           logger: logger.child({ component: 'merger' }),

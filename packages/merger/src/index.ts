@@ -52,6 +52,17 @@ export {
   type MergeReport,
   type MergeChunkReport,
 } from './merge.js';
+export {
+  HISTORY_STATEMENTS,
+  HISTORY_REBUILT,
+  maintainHistory,
+  maintainDailyCommitted,
+  touchedDays,
+  daysParams,
+  startOfUtcDay,
+  type RunStep,
+} from './history.js';
+export { statementRunner, type StatementRunner, type StatementOptions } from './statement-runner.js';
 export { MergeLease, newHolderId, type LeaseState } from './lease.js';
 export {
   runAudit,

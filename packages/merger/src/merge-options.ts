@@ -60,6 +60,10 @@ export interface MergeChunkReport {
   readonly coreInserted: number;
   readonly rejectedInserted: number;
   readonly stateChanged: number;
+  /** Rows of rims_core.item_commitment_history inserted or updated. */
+  readonly historyChanged: number;
+  /** Rows of rims_analytics.daily_committed inserted, updated or deleted. */
+  readonly dailyChanged: number;
   /** BigQuery bytes processed, or estimated by a dry run; null on DuckDB. */
   readonly bytesProcessed: number | null;
   readonly durationMs: number;

@@ -14,6 +14,13 @@ import {
   type MergeOptions,
   type MergeReport,
 } from './merge-options.js';
+import {
+  HISTORY_STATEMENTS,
+  daysParams,
+  maintainDailyCommitted,
+  maintainHistory,
+  touchedDays,
+} from './history.js';
 import { intArrayParam, intParam, stringParam, timestampParam } from './params.js';
 import { mergeRunMetrics } from './run-metrics.js';
 import { labelValue, statementRunner } from './statement-runner.js';
@@ -200,6 +207,9 @@ export async function runMerge(warehouse: Warehouse, options: MergeOptions = {})
       merged_at: timestampParam(now),
       run_id: stringParam(runId),
       holder: stringParam(holder),
+      // History from the window's start, and its days (estimates, as the event times above).
+      history_from: timestampParam(chunk.from),
+      ...daysParams(touchedDays({ minTime: chunk.from, since: chunk.from, to: chunk.to })),
     };
     let bytes: number | null = null;
     let rawRows = 0;
@@ -216,6 +226,7 @@ export async function runMerge(warehouse: Warehouse, options: MergeOptions = {})
       STATEMENTS.rejected,
       STATEMENTS.state,
       STATEMENTS.heartbeats,
+      ...Object.values(HISTORY_STATEMENTS),
     ]) {
       const result = await execute(path, values, runId, true);
       if (result.bytesProcessed !== null) bytes = (bytes ?? 0) + result.bytesProcessed;
@@ -229,6 +240,8 @@ export async function runMerge(warehouse: Warehouse, options: MergeOptions = {})
       coreInserted: 0,
       rejectedInserted: 0,
       stateChanged: 0,
+      historyChanged: 0,
+      dailyChanged: 0,
       bytesProcessed: bytes,
       durationMs: Date.now() - started,
     };
@@ -256,7 +269,16 @@ export async function runMerge(warehouse: Warehouse, options: MergeOptions = {})
         if (result.bytesProcessed !== null) bytes = (bytes ?? 0) + result.bytesProcessed;
         return result;
       };
-      const counts = { rawRows: 0, validRows: 0, coreInserted: 0, rejectedInserted: 0, stateChanged: 0 };
+      const counts = {
+        ...{ rawRows: 0, validRows: 0, coreInserted: 0, rejectedInserted: 0, stateChanged: 0 },
+        ...{ historyChanged: 0, dailyChanged: 0 },
+      };
+      // A history step: checked for a stop, under a renewed lease, its bytes counted.
+      const step = async (path: string, stepValues: Record<string, QueryParam>) => {
+        stopIfAsked();
+        await lease.renew();
+        return tally(await underLease(path, stepValues, runId));
+      };
       try {
         stopIfAsked();
         const window = tally(await underLease(STATEMENTS.window, values, runId)).rows[0] ?? {};
@@ -284,7 +306,15 @@ export async function runMerge(warehouse: Warehouse, options: MergeOptions = {})
           stopIfAsked();
           // Heartbeats: rims_core.pipeline_heartbeats, never item tables (020 and 040 skip them).
           tally(await underLease(STATEMENTS.heartbeats, bounded, runId));
+          counts.historyChanged = await maintainHistory(step, bounded);
         }
+        // Every run, events or not: today's row (and those of days without events) needs writing.
+        const days = touchedDays({
+          ...(window.min_time instanceof Date ? { minTime: window.min_time } : {}),
+          since: mode === 'incremental' ? (watermark ?? chunk.to) : chunk.to,
+          to: chunk.to,
+        });
+        counts.dailyChanged = await maintainDailyCommitted(step, values, days);
         if (counts.rawRows > counts.validRows) {
           stopIfAsked();
           await lease.renew();

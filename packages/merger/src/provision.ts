@@ -6,6 +6,9 @@ import { missingColumns } from './raw-schema.js';
 import { DEFAULT_RAW_TABLE, renderFolder, type RawTableOptions } from './statements.js';
 import type { Warehouse } from './warehouse/warehouse.js';
 
+/** The DDL file that creates the raw table; its missing columns are added right after it. */
+const RAW_TABLE_DDL = 'ddl/002_raw_item_events';
+
 /** One thing provisioning did, or (dry run) would do. */
 export interface ProvisionStep {
   readonly target: 'warehouse' | 'pubsub' | 'manual';
@@ -57,6 +60,24 @@ export async function provisionWarehouse(
       }
     }
   }
+  // A raw table created by an older release lacks the columns and data fields the catalogue has
+  // gained since; until they exist the subscription drops those fields (drop_unknown_fields). They
+  // are added right after the raw table's DDL, before views over raw are created (both warehouses
+  // bind a view's columns when it is created).
+  const patchRaw = async () => {
+    const existing = await warehouse.tableColumns(datasets.raw, 'item_events');
+    const missing = existing ? missingColumns(rawItemEventsColumns(), existing) : [];
+    if (missing.length > 0 && !options.dryRun)
+      await warehouse.addColumns(datasets.raw, 'item_events', missing);
+    for (const { path, column } of missing) {
+      steps.push({
+        target: 'warehouse',
+        action: `add column ${path} ${column.type} to ${datasets.raw}.item_events (new in the event catalogue)`,
+        status: options.dryRun ? 'planned' : 'applied',
+      });
+    }
+  };
+  let patched = false;
   for (const { path, sql } of renderFolder(
     warehouse.dialect,
     'ddl',
@@ -70,19 +91,12 @@ export async function provisionWarehouse(
       status: options.dryRun ? 'planned' : 'applied',
       sql,
     });
+    if (path.startsWith(RAW_TABLE_DDL)) {
+      await patchRaw();
+      patched = true;
+    }
   }
-  // A raw table created by an older release lacks the columns and data fields the catalogue has
-  // gained since; until they exist the subscription drops those fields (drop_unknown_fields).
-  const existing = await warehouse.tableColumns(datasets.raw, 'item_events');
-  const missing = existing ? missingColumns(rawItemEventsColumns(), existing) : [];
-  if (missing.length > 0 && !options.dryRun) await warehouse.addColumns(datasets.raw, 'item_events', missing);
-  for (const { path, column } of missing) {
-    steps.push({
-      target: 'warehouse',
-      action: `add column ${path} ${column.type} to ${datasets.raw}.item_events (new in the event catalogue)`,
-      status: options.dryRun ? 'planned' : 'applied',
-    });
-  }
+  if (!patched) await patchRaw();
   return steps;
 }
 

@@ -76,4 +76,13 @@ export function renderFolder(
 }
 
 /** The folders `rims-merger sql` prints, in the order an operator applies them. */
-export const STATEMENT_FOLDERS = ['ddl', 'merge', 'lease', 'runs', 'audit', 'check'] as const;
+export const STATEMENT_FOLDERS = [
+  'ddl',
+  'merge',
+  'lease',
+  'runs',
+  'audit',
+  'check',
+  'history',
+  'reports',
+] as const;

@@ -49,8 +49,11 @@ describe('BigQuery client calls (against a local HTTP endpoint given as apiEndpo
       coreInserted: 2,
       rejectedInserted: 2,
       stateChanged: 2,
-      // window, core, state, heartbeats and rejected: the bytes of the merge itself (not lease or run log).
-      bytesProcessed: 5 * 1048576,
+      historyChanged: 2,
+      dailyChanged: 2,
+      // window, core, state, heartbeats, spans, bounds, history, daily and rejected: the bytes of
+      // the merge itself (not lease or run log).
+      bytesProcessed: 9 * 1048576,
     });
 
     const steps = fake.jobs.map((job) => job.configuration.labels.step);
@@ -63,6 +66,14 @@ describe('BigQuery client calls (against a local HTTP endpoint given as apiEndpo
       'lease',
       'merge-040_item_commitment_state',
       'merge-050_pipeline_heartbeats',
+      'lease',
+      'merge-070_item_history_spans',
+      'lease',
+      'merge-071_item_history_bounds',
+      'lease',
+      'merge-072_item_commitment_history',
+      'lease',
+      'merge-073_daily_committed',
       'lease',
       'merge-030_core_item_events_rejected',
       // The lease is still ours after the last MERGE: only then is the run recorded as succeeded.
@@ -83,7 +94,7 @@ describe('BigQuery client calls (against a local HTTP endpoint given as apiEndpo
     // Every step under the lease carries a job timeout that ends before the lease (15 minutes, just
     // renewed) can expire, less the margin: a MERGE cannot commit after another run took over.
     const underLease = fake.jobs.filter((job) => job.configuration.labels.step?.startsWith('merge-'));
-    expect(underLease).toHaveLength(5);
+    expect(underLease).toHaveLength(9);
     for (const job of underLease) {
       const timeout = Number(job.configuration.jobTimeoutMs);
       expect(timeout, job.configuration.labels.step).toBeGreaterThan(800_000);
@@ -125,7 +136,7 @@ describe('BigQuery client calls (against a local HTTP endpoint given as apiEndpo
     });
     expect(params(jobFor('runs/finish.sql'))).toMatchObject({
       outcome: { type: 'STRING', value: 'succeeded' },
-      bytes_processed: { type: 'INT64', value: 5 * 1048576 },
+      bytes_processed: { type: 'INT64', value: 9 * 1048576 },
       error: { type: 'STRING', value: null },
     });
   });
@@ -137,13 +148,17 @@ describe('BigQuery client calls (against a local HTTP endpoint given as apiEndpo
       to: new Date('2026-01-01T12:00:00Z'),
     });
     expect(report.outcome).toBe('dry-run');
-    expect(report.chunks[0]?.bytesProcessed).toBe(5 * 1048576);
+    expect(report.chunks[0]?.bytesProcessed).toBe(9 * 1048576);
     expect(fake.jobs.map((job) => job.configuration.labels.step)).toEqual([
       'merge-010_window',
       'merge-020_core_item_events',
       'merge-030_core_item_events_rejected',
       'merge-040_item_commitment_state',
       'merge-050_pipeline_heartbeats',
+      'merge-070_item_history_spans',
+      'merge-071_item_history_bounds',
+      'merge-072_item_commitment_history',
+      'merge-073_daily_committed',
     ]);
     for (const job of fake.jobs) {
       expect(job.configuration.dryRun).toBe(true);

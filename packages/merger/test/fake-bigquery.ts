@@ -111,6 +111,12 @@ export class FakeBigQuery {
     if (text.includes('AS watermark')) {
       return { schema: { fields: [{ name: 'watermark', type: 'TIMESTAMP' }] }, rows: [{ f: [{ v: null }] }] };
     }
+    if (text.includes('AS history_from')) {
+      return {
+        schema: { fields: [{ name: 'history_from', type: 'TIMESTAMP' }] },
+        rows: [{ f: [{ v: MIN_TIME_MICROS }] }],
+      };
+    }
     if (text.includes('COUNTIF(reason IS NULL)')) {
       return {
         schema: {

@@ -53,6 +53,8 @@ export class DdlCatalog {
   private readonly datasets = new Map<string, Dataset>();
   /** `dataset.table` -> its partition column, from the DDL's PARTITION BY. */
   readonly partitionColumns = new Map<string, string>();
+  /** Views and table functions the DDL created, resolved, by `dataset.name`: their scans can be checked. */
+  readonly definitions = new Map<string, unknown>();
 
   constructor(
     private readonly server: ZetaSqlServer,
@@ -161,12 +163,14 @@ export class DdlCatalog {
       }
       dataset.tables.set(objectName, table);
     } else if (has(statement, 'resolvedCreateViewStmtNode')) {
+      this.definitions.set(`${datasetName}.${objectName}`, statement);
       const output = find(statement, 'outputColumnList') as { name: string; column: { type: TypeProto } }[];
       dataset.tables.set(
         objectName,
         output.map((column) => ({ name: column.name, type: column.column.type })),
       );
     } else if (has(statement, 'resolvedCreateTableFunctionStmtNode')) {
+      this.definitions.set(`${datasetName}.${objectName}`, statement);
       const output = find(statement, 'outputColumnList') as { name: string; column: { type: TypeProto } }[];
       const signature = find(statement, 'signature') as NonNullable<TableValuedFunctionProto['signature']>;
       dataset.tableFunctions.set(objectName, {

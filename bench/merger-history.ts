@@ -1,0 +1,222 @@
+/**
+ * bench/merger-history: what history maintenance (merge/070-073: spans, bounds, the history MERGE
+ * and daily_committed) adds to an incremental run, over a 5,000,000-event history on DuckDB.
+ *
+ * One DuckDB warehouse holds 5,000,000 events on as many items (raw, Core, State, history, spans
+ * and a successful run, generated inside DuckDB with SQL, ordered by time as merges leave them).
+ * Each round lands 10,000 new events on 10,000 items spread over the item space and times one
+ * incremental `runMerge`. Baseline in the same run: the same run's time less the time of its
+ * history statements (what the run took before this feature). Target: run / baseline <= 1.5
+ * (median over rounds; min and max written). Then a rebuild check: history/rebuilt.sql over all
+ * of Core must give the maintained table exactly (rows missing on either side are counted).
+ *
+ * Usage: pnpm bench:merger-history [--events 5000000] [--delta 10000] [--rounds 5]
+ * Writes bench/results/merger-history.json.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  DEFAULT_DATASETS,
+  HISTORY_REBUILT,
+  HISTORY_STATEMENTS,
+  openDuckDbWarehouse,
+  provisionWarehouse,
+  renderStatement,
+  runMerge,
+  type QueryOptions,
+  type Warehouse,
+} from '../packages/merger/dist/index.js';
+import { percentile, ratio, writeResults } from './results.js';
+
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '5000000' },
+    delta: { type: 'string', default: '10000' },
+    rounds: { type: 'string', default: '5' },
+  },
+});
+const EVENTS = Number(values.events);
+const DELTA = Number(values.delta);
+const ROUNDS = Number(values.rounds);
+/** Co-prime with the item count: a round's delta touches items spread over the whole history. */
+const STRIDE = 7_919;
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const T = new Date('2026-06-01T00:00:00.000Z');
+const HISTORY_FROM = new Date(T.getTime() - 40 * DAY);
+const HISTORY_TO = new Date(T.getTime() - 10 * DAY);
+const ts = (date: Date) => ({ type: 'TIMESTAMP' as const, value: date });
+const int = (value: number) => ({ type: 'INT64' as const, value });
+
+/** Raw rows of `count` events from `first`, over [from, to): event i is about item (i * STRIDE) % items. */
+async function generateRaw(
+  warehouse: Warehouse,
+  o: { prefix: string; first: number; count: number; from: Date; to: Date; sequence: number },
+): Promise<void> {
+  await warehouse.query(
+    `INSERT INTO rims_raw.item_events
+     SELECT '1.0', $prefix || i, '//rims/bench', type, subject, strftime(pt, '%Y-%m-%dT%H:%M:%S.%fZ'),
+       CAST($sequence AS VARCHAR), 'application/json',
+       { 'item_id': subject, 'order_id': 'order-' || i,
+         'sku': CASE WHEN committed THEN 'SKU-' || (i % 997) END,
+         'quantity': CASE WHEN committed THEN 1 + i % 3 END,
+         'location_id': CASE WHEN committed THEN 'store-' || (i % 50) END,
+         'reason': CASE WHEN NOT committed THEN 'timeout' END, 'shipment_id': CAST(NULL AS VARCHAR) },
+       CAST(NULL AS VARCHAR), 'projects/bench/subscriptions/rims-item-events-raw', $prefix || i, pt, '{}'::JSON
+     FROM (
+       SELECT i, 'item-' || ((i * $stride) % $items) AS subject, $sequence % 2 = 1 AS committed,
+         CASE WHEN $sequence % 2 = 1 THEN 'rims.item.committed.v1' ELSE 'rims.item.released.v1' END AS type,
+         $from + to_microseconds(CAST(CAST(i - $first AS DOUBLE) * $span_us / $count AS BIGINT)) AS pt
+       FROM range($first, $first + $count) t(i)
+     )
+     ORDER BY pt`,
+    {
+      params: {
+        prefix: { type: 'STRING', value: o.prefix },
+        items: int(EVENTS),
+        stride: int(STRIDE),
+        first: int(o.first),
+        count: int(o.count),
+        sequence: int(o.sequence),
+        from: ts(o.from),
+        span_us: int((o.to.getTime() - o.from.getTime()) * 1000),
+      },
+    },
+  );
+}
+
+/** What past merges left: one event per item in raw and Core, State, history, spans, daily rows, a run. */
+async function generateHistory(warehouse: Warehouse): Promise<void> {
+  await generateRaw(warehouse, {
+    prefix: 'h-',
+    first: 0,
+    count: EVENTS,
+    from: HISTORY_FROM,
+    to: HISTORY_TO,
+    sequence: 1,
+  });
+  await warehouse.query(
+    `INSERT INTO rims_core.item_events
+     SELECT id, type, source, subject, publish_time, CAST(sequence AS BIGINT), to_json(data), traceparent,
+            message_id, publish_time, publish_time, 'history'
+     FROM rims_raw.item_events ORDER BY publish_time`,
+  );
+  await warehouse.query(
+    `INSERT INTO rims_core.item_commitment_state
+     SELECT subject, rims_core.item_status_of(type), data.order_id, data.sku, data.quantity, data.location_id,
+            type = 'rims.item.committed.v1', CAST(sequence AS BIGINT), id, publish_time, publish_time
+     FROM rims_raw.item_events ORDER BY subject`,
+  );
+  const rebuilt = renderStatement('duckdb', HISTORY_REBUILT, DEFAULT_DATASETS).replace(/;\s*$/, '');
+  await warehouse.query(
+    `INSERT INTO rims_core.item_commitment_history SELECT * FROM (${rebuilt}) ORDER BY valid_from`,
+  );
+  await warehouse.query(
+    `INSERT INTO rims_core.item_history_spans SELECT item_id, min(valid_from) FROM rims_core.item_commitment_history GROUP BY item_id`,
+  );
+  await warehouse.query(
+    `INSERT INTO rims_core.merge_runs (run_id, mode, holder, started_at, finished_at, window_from, window_to, outcome)
+     VALUES ('history', 'incremental', 'bench', $at, $at, TIMESTAMPTZ '1970-01-01 00:00:00+00', $at, 'succeeded')`,
+    { params: { at: ts(new Date(T.getTime() - HOUR)) } },
+  );
+  await warehouse.query('CHECKPOINT');
+}
+
+const HISTORY_FILES = new Set<string>(Object.values(HISTORY_STATEMENTS));
+let historyMs = 0;
+/** Time per history statement over all rounds, to show where it goes. */
+const perStatement = new Map<string, number[]>();
+
+/** The warehouse, adding the time of each history statement to `historyMs`. */
+function timed(warehouse: Warehouse): Warehouse {
+  return {
+    ...warehouse,
+    async query(sql: string, options?: QueryOptions) {
+      const started = performance.now();
+      try {
+        return await warehouse.query(sql, options);
+      } finally {
+        const statement = options?.statement;
+        if (statement && HISTORY_FILES.has(statement)) {
+          const ms = performance.now() - started;
+          historyMs += ms;
+          perStatement.set(statement, [...(perStatement.get(statement) ?? []), ms]);
+        }
+      }
+    },
+  };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'rims-bench-history-'));
+const warehouse = await openDuckDbWarehouse(join(dir, 'history.duckdb'));
+try {
+  await provisionWarehouse(warehouse);
+  const generated = performance.now();
+  await generateHistory(warehouse);
+  console.log(
+    `history of ${String(EVENTS)} events generated in ${String(Math.round(performance.now() - generated))} ms`,
+  );
+  const totals: number[] = [];
+  const history: number[] = [];
+  const ratios: number[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    const now = new Date(T.getTime() + round * HOUR);
+    await generateRaw(warehouse, {
+      prefix: `d${String(round)}-`,
+      first: round * DELTA,
+      count: DELTA,
+      from: new Date(now.getTime() - 30 * 60_000),
+      to: now,
+      sequence: 2,
+    });
+    await warehouse.query('CHECKPOINT');
+    historyMs = 0;
+    const started = performance.now();
+    const report = await runMerge(timed(warehouse), { now, lookbackMs: 2 * DAY });
+    const total = performance.now() - started;
+    const chunk = report.chunks[0];
+    if (report.outcome !== 'succeeded' || chunk?.coreInserted !== DELTA || chunk.historyChanged !== 2 * DELTA)
+      throw new Error(`round ${String(round)} did not merge its delta: ${JSON.stringify(report)}`);
+    totals.push(total);
+    history.push(historyMs);
+    ratios.push(total / (total - historyMs));
+    console.log(
+      `round ${String(round)}: run ${total.toFixed(0)} ms, of which history ${historyMs.toFixed(0)} ms`,
+    );
+  }
+  const rebuilt = renderStatement('duckdb', HISTORY_REBUILT, DEFAULT_DATASETS).replace(/;\s*$/, '');
+  const checkStarted = performance.now();
+  const { rows } = await warehouse.query(
+    `SELECT (SELECT count(*) FROM (SELECT * FROM rims_core.item_commitment_history EXCEPT ALL SELECT * FROM (${rebuilt}))) AS only_maintained,
+            (SELECT count(*) FROM (SELECT * FROM (${rebuilt}) EXCEPT ALL SELECT * FROM rims_core.item_commitment_history)) AS only_rebuilt,
+            (SELECT count(*) FROM rims_core.item_commitment_history) AS history_rows`,
+  );
+  const checkMs = performance.now() - checkStarted;
+  const summary = (samples: readonly number[], digits = 1) => ({
+    p50: percentile(samples, 50),
+    min: Math.round(Math.min(...samples) * 10 ** digits) / 10 ** digits,
+    max: Math.round(Math.max(...samples) * 10 ** digits) / 10 ** digits,
+    samples: samples.map((value) => Math.round(value * 10 ** digits) / 10 ** digits),
+  });
+  const ratioSummary = summary(ratios, 3);
+  writeResults('merger-history', {
+    warehouse: 'duckdb',
+    history_events: EVENTS,
+    delta_events_per_round: DELTA,
+    rounds: ROUNDS,
+    run_ms: summary(totals),
+    history_statements_ms: summary(history),
+    history_p50_ms_per_statement: Object.fromEntries(
+      [...perStatement].map(([statement, samples]) => [statement, percentile(samples, 50)]),
+    ),
+    run_vs_run_without_history: { ...ratioSummary, p50: ratio(percentile(ratios, 50), 1) },
+    rebuild_check: { ms: Math.round(checkMs), ...rows[0] },
+    ratios: { run_vs_run_without_history: ratio(percentile(ratios, 50), 1) },
+    targets: { run_vs_run_without_history: 1.5 },
+  });
+} finally {
+  await warehouse.close();
+  rmSync(dir, { recursive: true, force: true });
+}

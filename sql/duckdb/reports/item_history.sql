@@ -1,0 +1,6 @@
+-- Example report: how an item got where it is, version by version, from $since.
+-- Parameters: $item_id, $since.
+SELECT version, status, order_id, sku, quantity, location_id, event_id, valid_from, valid_to, is_current
+FROM {{core}}.item_commitment_history
+WHERE item_id = $item_id AND valid_from >= $since
+ORDER BY version;
