@@ -104,7 +104,8 @@ async function generateHistory(warehouse: Warehouse): Promise<void> {
      FROM rims_raw.item_events ORDER BY publish_time`,
   );
   await warehouse.query(
-    `INSERT INTO rims_core.item_commitment_state
+    // Into State's base, as a compaction leaves it (see sql/duckdb/ddl/030).
+    `INSERT INTO rims_core.item_commitment_state_base
      SELECT subject, rims_core.item_status_of(type), data.order_id, data.sku, data.quantity, data.location_id,
             type = 'rims.item.committed.v1', CAST(sequence AS BIGINT), id, publish_time, publish_time
      FROM rims_raw.item_events ORDER BY subject`,

@@ -62,6 +62,12 @@ export {
   startOfUtcDay,
   type RunStep,
 } from './history.js';
+export {
+  STATE_COMPACTION_MIN_ROWS,
+  compactStateIfDue,
+  upgradeStateLayout,
+  type StateCompaction,
+} from './state-layout.js';
 export { statementRunner, type StatementRunner, type StatementOptions } from './statement-runner.js';
 export { MergeLease, newHolderId, type LeaseState } from './lease.js';
 export {

@@ -47,6 +47,12 @@ export interface MergeOptions {
    * progress is recorded as failed, the lease given back, and {@link MergeStoppedError} thrown.
    */
   readonly signal?: AbortSignal;
+  /**
+   * DuckDB: State's recent changes move into its base once they number a tenth of base and at least
+   * this many (default 50,000); see `sql/duckdb/ddl/030_core_item_commitment_state.sql`. BigQuery
+   * ignores it.
+   */
+  readonly stateCompactionMinRows?: number;
 }
 
 /** What one chunk of a run did (or, for a dry run, would do). */

@@ -23,6 +23,7 @@ import {
 } from './history.js';
 import { intArrayParam, intParam, stringParam, timestampParam } from './params.js';
 import { mergeRunMetrics } from './run-metrics.js';
+import { compactStateIfDue } from './state-layout.js';
 import { labelValue, statementRunner } from './statement-runner.js';
 import { NOOP_METER, NOOP_TRACER, inSpan } from './telemetry.js';
 import { readWatermark } from './watermark.js';
@@ -307,6 +308,11 @@ export async function runMerge(warehouse: Warehouse, options: MergeOptions = {})
           // Heartbeats: rims_core.pipeline_heartbeats, never item tables (020 and 040 skip them).
           tally(await underLease(STATEMENTS.heartbeats, bounded, runId));
           counts.historyChanged = await maintainHistory(step, bounded);
+          // DuckDB: State's recent changes move into its base once grown (see state-layout.ts).
+          if (dialect === 'duckdb') {
+            const compaction = await compactStateIfDue(step, values, options.stateCompactionMinRows);
+            if (compaction.compacted) logger.info({ runId, ...compaction }, 'State compacted');
+          }
         }
         // Every run, events or not: today's row (and those of days without events) needs writing.
         const days = touchedDays({

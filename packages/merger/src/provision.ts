@@ -3,11 +3,14 @@ import { rawItemEventsColumns } from '@rims/schemas';
 import { resolveDatasets, type Datasets } from './datasets.js';
 import { MergerConfigError } from './errors.js';
 import { missingColumns } from './raw-schema.js';
+import { upgradeStateLayout } from './state-layout.js';
 import { DEFAULT_RAW_TABLE, renderFolder, type RawTableOptions } from './statements.js';
 import type { Warehouse } from './warehouse/warehouse.js';
 
 /** The DDL file that creates the raw table; its missing columns are added right after it. */
 const RAW_TABLE_DDL = 'ddl/002_raw_item_events';
+/** The DDL file that makes State; on DuckDB an older State table is renamed just before it. */
+const STATE_DDL = 'ddl/030_core_item_commitment_state';
 
 /** One thing provisioning did, or (dry run) would do. */
 export interface ProvisionStep {
@@ -84,6 +87,15 @@ export async function provisionWarehouse(
     datasets,
     options.rawTable ?? DEFAULT_RAW_TABLE,
   )) {
+    if (warehouse.dialect === 'duckdb' && path.startsWith(STATE_DDL)) {
+      if (await upgradeStateLayout(warehouse, datasets, options.dryRun)) {
+        steps.push({
+          target: 'warehouse',
+          action: `rename table ${datasets.core}.item_commitment_state to item_commitment_state_base (State becomes a view over base and recent changes)`,
+          status: options.dryRun ? 'planned' : 'applied',
+        });
+      }
+    }
     if (!options.dryRun) await warehouse.script(sql, { statement: path, labels: { component: 'provision' } });
     steps.push({
       target: 'warehouse',

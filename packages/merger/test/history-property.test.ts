@@ -1,8 +1,9 @@
 /**
  * Property: whatever events exist, whatever order they land in, however they are split over runs
  * and duplicated, after the runs rims_core.item_commitment_history equals the full rebuild from
- * Core (history/rebuilt.sql), its current rows equal State, and rims_analytics.daily_committed
- * equals the end-of-day as-of state. On a real DuckDB file.
+ * Core (history/rebuilt.sql), its current rows equal State (whenever State's recent changes moved
+ * into its base), and rims_analytics.daily_committed equals the end-of-day as-of state. On a real
+ * DuckDB file.
  *
  * Replay a failure with the seed (and path) fast-check prints:
  * HISTORY_PROPERTY_SEED=123 HISTORY_PROPERTY_PATH=0:1 pnpm exec vitest run packages/merger/test/history-property.test.ts
@@ -58,6 +59,8 @@ const scenario = fc.record({
   order: fc.func(fc.double({ min: 0, max: 1, noNaN: true })),
   runs: fc.integer({ min: 1, max: 4 }),
   cut: fc.func(fc.nat(3)),
+  // DuckDB State: recent changes moved into its base after every run, sometimes, or never.
+  compactionMinRows: fc.constantFrom(0, 2, 1_000_000),
 });
 
 /** The events of a scenario (duplicates and rivals included; missing ones left out). */
@@ -95,7 +98,8 @@ async function reset(warehouse: Warehouse): Promise<void> {
     'rims_raw.item_events',
     'rims_core.item_events',
     'rims_core.item_events_rejected',
-    'rims_core.item_commitment_state',
+    'rims_core.item_commitment_state_base',
+    'rims_core.item_commitment_state_recent',
     'rims_core.item_commitment_history',
     'rims_core.item_history_spans',
     'rims_core.merge_runs',
@@ -145,7 +149,7 @@ describe('history under random events, landing orders, run boundaries and duplic
     const { warehouse } = local;
     const seed = process.env.HISTORY_PROPERTY_SEED ? Number(process.env.HISTORY_PROPERTY_SEED) : undefined;
     await fc.assert(
-      fc.asyncProperty(scenario, async ({ items, order, runs, cut }) => {
+      fc.asyncProperty(scenario, async ({ items, order, runs, cut, compactionMinRows }) => {
         await reset(warehouse);
         const events = eventsOf(items);
         const landing = events
@@ -163,7 +167,11 @@ describe('history under random events, landing orders, run boundaries and duplic
               messageId: `m-${String(run)}-${String(index)}`,
             })),
           );
-          const report = await runMerge(warehouse, { now, lookbackMs: 2 * 86_400_000 });
+          const report = await runMerge(warehouse, {
+            now,
+            lookbackMs: 2 * 86_400_000,
+            stateCompactionMinRows: compactionMinRows,
+          });
           expect(report.outcome).toBe('succeeded');
         }
         const { maintained, rebuilt } = await historyAndRebuild(warehouse);

@@ -1,8 +1,15 @@
--- Raw -> State: per item, the valid raw event of the window with the highest sequence, applied only
--- when higher than the stored version (on a tie, when its id is higher). It reads Raw, not Core, so
--- it needs no second pass over Core. Reruns, duplicates and any arrival order give the same state.
--- Parameters: $window_from, $window_to, $min_time, $max_time, $merged_at, $holder.
-MERGE INTO {{core}}.item_commitment_state AS t
+-- Core -> State: per item, the event with the highest sequence among those Core took in this run
+-- (and in runs that did not succeed, which may have stopped before this step), applied only when
+-- higher than the stored version (on a tie, when its id is higher). Every other Core event was
+-- applied by the successful run that took it, and State only moves up, so reruns, duplicates and
+-- any arrival order give the same state.
+-- Locally it writes the small table of recent changes only (see ddl/030): the version it compares
+-- with is recent's, and the State view picks the higher of recent and base per item. Reading only
+-- the run's new Core rows (not the lookback window's raw rows, as BigQuery does) keeps events that
+-- a compaction moved into base from coming back into recent on every later run.
+-- Parameters: $min_time, $max_time (zone-map bounds of the events Core took), $run_id, $merged_at,
+-- $holder.
+MERGE INTO {{core}}.item_commitment_state_recent AS t
 USING (
   SELECT
     item_id,
@@ -19,30 +26,26 @@ USING (
     SELECT
       subject AS item_id,
       {{core}}.item_status_of(type) AS status,
-      data.order_id AS order_id,
-      data.sku AS sku,
-      data.quantity AS quantity,
-      data.location_id AS location_id,
-      CAST(sequence AS BIGINT) AS version,
+      data->>'order_id' AS order_id,
+      data->>'sku' AS sku,
+      CAST(data->>'quantity' AS BIGINT) AS quantity,
+      data->>'location_id' AS location_id,
+      sequence AS version,
       id AS last_event_id,
-      {{core}}.item_event_time(time) AS last_event_time
-    FROM {{raw}}.item_events
-    WHERE publish_time >= $window_from AND publish_time < $window_to
-      AND {{core}}.item_event_reject_reason(
-        specversion, id, source, type, subject, time, sequence, datacontenttype, data, traceparent
-      ) IS NULL
-      -- A pipeline event (the heartbeat) has no item status: never an item, never in item state.
-      AND {{core}}.item_status_of(type) IS NOT NULL
-      -- The events Core takes in this run (020 applies the same bounds), so State never gets ahead
-      -- of Core with a row that landed after 010_window.sql ran.
-      AND {{core}}.item_event_time(time) BETWEEN $min_time AND $max_time
+      time AS last_event_time
+    FROM {{core}}.item_events
+    WHERE time BETWEEN $min_time AND $max_time
+      AND (
+        run_id = $run_id
+        OR run_id NOT IN (SELECT run_id FROM {{core}}.merge_runs WHERE outcome = 'succeeded')
+      )
       AND EXISTS (
         SELECT 1 FROM {{core}}.merge_lease
         WHERE name = 'item-commitment' AND holder = $holder AND expires_at > current_timestamp
       )
     -- Ties (two different events claiming one sequence) resolve by id, here and in the MATCHED
     -- condition below, so the result never depends on arrival order.
-    QUALIFY ROW_NUMBER() OVER (PARTITION BY subject ORDER BY CAST(sequence AS BIGINT) DESC, id DESC) = 1
+    QUALIFY ROW_NUMBER() OVER (PARTITION BY subject ORDER BY sequence DESC, id DESC) = 1
   )
 ) AS s
 ON t.item_id = s.item_id
