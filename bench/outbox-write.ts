@@ -12,6 +12,9 @@
  * and `enqueue` with `notify: false`. Iterations interleave the variants so that drift (autovacuum,
  * checkpoints, a busy neighbour) hits all alike; `--rounds` rounds each give p50/p99 and their ratios
  * to the baseline, reported as median, min and max over the rounds.
+ * Where the time goes: CPU of the PostgreSQL backend and of this process, and WAL bytes, per
+ * transaction of each variant (blocks of 200, rotated), which a busy machine does not skew the way
+ * it skews latency.
  * Also: one transaction enqueueing 1,000 events versus a plain multi-row INSERT of the same payloads.
  *
  * Concurrent writers: `--connections` (default 8) connections commit the transaction back to back for
@@ -25,6 +28,7 @@
  * (`--iterations` per variant and round). Writes bench/results/outbox-write.json.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
@@ -197,6 +201,58 @@ try {
   ) as Record<Exclude<Variant, 'baseline'>, ReturnType<typeof singleRatios>>;
   const transactionVersusPeer = singleRatios('transaction', 'peer');
 
+  // Where the time goes, independent of how busy the machine is: CPU time of the PostgreSQL backend
+  // serving the connection (from /proc/<pid>/schedstat, so only with a local server), CPU time of
+  // this process, and WAL bytes, per transaction of each variant, in blocks of 200, rotated.
+  const backendPid = async () =>
+    (await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(db)).rows[0]?.pid ?? 0;
+  const backendCpuNs = (pid: number): number | undefined => {
+    try {
+      return Number(readFileSync(`/proc/${String(pid)}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      return undefined; // PostgreSQL runs elsewhere (a container, another host)
+    }
+  };
+  const walLsn = async () =>
+    (await sql<{ bytes: string }>`SELECT pg_current_wal_insert_lsn() - '0/0' AS bytes`.execute(db)).rows[0]
+      ?.bytes ?? '0';
+  const cost = byKey(order, () => ({ backendNs: 0, backendKnown: true, clientUs: 0, walBytes: 0, n: 0 }));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const variant of order) {
+      const pid = await backendPid();
+      const [backendBefore, clientBefore, walBefore] = [
+        backendCpuNs(pid),
+        process.cpuUsage(),
+        await walLsn(),
+      ];
+      for (let i = 0; i < 200; i++) await single[variant](pick());
+      const [backendAfter, client, walAfter] = [
+        backendCpuNs(pid),
+        process.cpuUsage(clientBefore),
+        await walLsn(),
+      ];
+      const entry = cost[variant];
+      if (backendBefore === undefined || backendAfter === undefined) entry.backendKnown = false;
+      else entry.backendNs += backendAfter - backendBefore;
+      entry.clientUs += client.user + client.system;
+      entry.walBytes += Number(walAfter) - Number(walBefore);
+      entry.n += 200;
+    }
+  }
+  const costPerTransaction = Object.fromEntries(
+    order.map((variant) => {
+      const { backendNs, backendKnown, clientUs, walBytes, n } = cost[variant];
+      return [
+        variant,
+        {
+          backend_cpu_us: backendKnown ? Math.round(backendNs / n / 100) / 10 : null,
+          client_cpu_us: Math.round((clientUs / n) * 10) / 10,
+          wal_bytes: Math.round(walBytes / n),
+        },
+      ];
+    }),
+  );
+
   // Bulk: 1,000 events in one transaction, against a plain INSERT of the same rows.
   const bulkRuns = 30;
   const bulk: number[] = [];
@@ -354,6 +410,8 @@ try {
       concurrent_tps_notify_one_relay_waiting: concurrentToBaseline.notify_one_relay_waiting.tps.median,
     },
     single_writer: { ratios_to_baseline: ratiosToBaseline, transaction_vs_peer: transactionVersusPeer },
+    // Per transaction; backend_cpu_us is null when PostgreSQL is not a local process.
+    cost_per_transaction: costPerTransaction,
     bulk_1000: { enqueue_p50_ms: percentile(bulk, 50), plain_insert_p50_ms: percentile(plain, 50) },
     concurrent: {
       connections: CONNECTIONS,

@@ -83,7 +83,11 @@ export async function startRoundTripCounter(postgresUrl: string): Promise<RoundT
     },
     async close() {
       for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      });
     },
   };
 }

@@ -13,9 +13,9 @@ describe('outbox.transaction under concurrency', () => {
     // Commit order, as readers see it: every snapshot of the subject must hold sequences 1..k, with
     // no hole that a later commit would fill. A reader samples snapshots throughout the writes.
     const snapshots: number[][] = [];
-    let writing = true;
+    const state = { writing: true };
     const reader = (async () => {
-      while (writing) {
+      while (state.writing) {
         snapshots.push((await storedEvents(db, 'item-mixed')).map((event) => event.sequence));
       }
     })();
@@ -46,7 +46,7 @@ describe('outbox.transaction under concurrency', () => {
       }
     });
     await Promise.all(attempts);
-    writing = false;
+    state.writing = false;
     await reader;
 
     const prefix = (length: number) => Array.from({ length }, (_, i) => i + 1);

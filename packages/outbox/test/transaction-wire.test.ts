@@ -11,7 +11,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasNoNul, isWellFormedText } from '@rims/schemas';
 import { useTestDatabase } from '@rims/test-harness/vitest';
-import { OutboxValidationError, createOutbox } from '../src/index.js';
+import { OutboxConfigError, OutboxValidationError, createOutbox } from '../src/index.js';
 import { sqlLiteral } from '../src/queries/sql-literal.js';
 import { committed, createItems, storedEvents, type AppDb } from './app-schema.js';
 import { startRoundTripCounter, type RoundTripCounter } from './round-trip-counter.js';
@@ -115,14 +115,11 @@ describe('literals', () => {
       for (const conforming of ['on', 'off']) {
         await client.query(`SET standard_conforming_strings = ${conforming}`);
         await fc.assert(
-          fc.asyncProperty(
-            hostile.filter(storable),
-            async (text) => {
-              // No parameters: the simple protocol, as at COMMIT.
-              const result = await client.query<{ value: string }>(`SELECT ${sqlLiteral(text)} AS value`);
-              expect(result.rows[0]?.value).toBe(text);
-            },
-          ),
+          fc.asyncProperty(hostile.filter(storable), async (text) => {
+            // No parameters: the simple protocol, as at COMMIT.
+            const result = await client.query<{ value: string }>(`SELECT ${sqlLiteral(text)} AS value`);
+            expect(result.rows[0]?.value).toBe(text);
+          }),
           { numRuns: 300, seed },
         );
       }
@@ -135,6 +132,9 @@ describe('literals', () => {
     expect(() => sqlLiteral('a\u0000b')).toThrow(/U\+0000/);
     expect(() => sqlLiteral(`x${'\u{1F4E6}'.slice(0, 1)}`)).toThrow(/lone UTF-16 surrogate/);
     expect(sqlLiteral([null, "it's", 'a\\b'])).toBe("ARRAY[NULL,E'it''s',E'a\\\\b']");
+    // The source is the one value validation does not cover: the outbox refuses it when created.
+    expect(() => createOutbox({ source: '//rims/a\u0000b' })).toThrow(OutboxConfigError);
+    expect(() => createOutbox({ source: `//rims/${'\u{1F4E6}'.slice(0, 1)}` })).toThrow(OutboxConfigError);
   });
 
   it('store every event exactly as added, or refuse it by validation before anything is written', async () => {
@@ -144,11 +144,15 @@ describe('literals', () => {
       fc.asyncProperty(hostile, hostile, hostile, async (itemId, orderId, reason) => {
         const events = [
           committed(itemId, orderId),
-          { type: 'rims.item.released.v1' as const, subject: itemId, data: { item_id: itemId, order_id: orderId, reason } },
+          {
+            type: 'rims.item.released.v1' as const,
+            subject: itemId,
+            data: { item_id: itemId, order_id: orderId, reason },
+          },
         ];
         const before = storable(itemId) ? await storedEvents(db, itemId) : undefined;
         const outcome = await outbox
-          .transaction(db, async (_trx, added) => added.add(events))
+          .transaction(db, (_trx, added) => Promise.resolve(added.add(events)))
           .catch((error: unknown) => error);
         if (outcome instanceof OutboxValidationError) {
           refused += 1;

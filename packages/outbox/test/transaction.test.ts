@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestDatabase, waitFor } from '@rims/test-harness/vitest';
 import {
   OutboxUsageError,
@@ -74,7 +73,7 @@ describe('outbox.transaction', () => {
     expect(await statusOf('item-t2')).toBe('available');
     expect(await storedEvents(db, 'item-t2')).toEqual([]);
 
-    await outbox.transaction(db, async (_trx, events) => events.add(committed('item-t2')));
+    await outbox.transaction(db, (_trx, events) => Promise.resolve(events.add(committed('item-t2'))));
     expect((await storedEvents(db, 'item-t2')).map((event) => event.sequence)).toEqual([1]);
   });
 
@@ -107,7 +106,7 @@ describe('outbox.transaction', () => {
     // Every connection went back to the pool rolled back: 20 more transactions (the pool's size) commit.
     await Promise.all(
       Array.from({ length: 20 }, () =>
-        outbox.transaction(db, async (_trx, events) => events.add(committed('item-t3'))),
+        outbox.transaction(db, (_trx, events) => Promise.resolve(events.add(committed('item-t3')))),
       ),
     );
     expect(await storedEvents(db, 'item-t3')).toHaveLength(20);
@@ -192,10 +191,9 @@ describe('outbox.transaction', () => {
       return outbox.enqueue(trx, committed('item-t7', 'order-enqueued'));
     });
     expect(rows[0]?.sequence).toBe(1);
-    expect((await storedEvents(db, 'item-t7')).map((event) => (event.data as { order_id: string }).order_id)).toEqual([
-      'order-enqueued',
-      'order-added',
-    ]);
+    expect(
+      (await storedEvents(db, 'item-t7')).map((event) => (event.data as { order_id: string }).order_id),
+    ).toEqual(['order-enqueued', 'order-added']);
   });
 
   it('applies an isolation level and access mode', async () => {
@@ -217,7 +215,7 @@ describe('outbox.transaction', () => {
     const db = database.kysely<AppDb>();
     const nested = db
       .transaction()
-      .execute((trx) => outbox.transaction<AppDb, void>(trx, () => Promise.resolve()));
+      .execute((trx) => outbox.transaction<AppDb, undefined>(trx, () => Promise.resolve(undefined)));
     await expect(nested).rejects.toThrow(OutboxUsageError);
     await expect(nested).rejects.toThrow(/inside db\.transaction\(\), call outbox\.enqueue/);
 
@@ -266,7 +264,7 @@ describe('outbox.transaction', () => {
     await listener.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
     await sql`INSERT INTO rims_outbox.relay_waiting (replica_id) VALUES ('relay-t')`.execute(db);
     try {
-      await outbox.transaction(db, async (_trx, events) => events.add(committed('item-wake')));
+      await outbox.transaction(db, (_trx, events) => Promise.resolve(events.add(committed('item-wake'))));
       await waitFor(() => received.length > 0, { timeoutMs: 5_000, description: 'the wake-up' });
       expect(received).toEqual(['']);
     } finally {

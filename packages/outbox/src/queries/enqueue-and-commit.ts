@@ -1,13 +1,13 @@
 import { CompiledQuery } from 'kysely';
 import { readSql, renderSql } from '@rims/sql';
 import type { EnqueueRow } from './enqueue.js';
-import { inlineLiterals } from './sql-literal.js';
+import { inlineLiterals, literalTemplate, type LiteralTemplate } from './sql-literal.js';
 
 const TEMPLATE = readSql('postgres/outbox/enqueue-and-commit.sql');
 
-/** The enqueue-and-commit statement for one schema, its values still placeholders; rendered once. */
-export function enqueueAndCommitStatement(schema: string): string {
-  return renderSql(TEMPLATE, { schema }, 'postgres');
+/** The enqueue-and-commit statement for one schema, its values still placeholders; prepared once. */
+export function enqueueAndCommitStatement(schema: string): LiteralTemplate {
+  return literalTemplate(renderSql(TEMPLATE, { schema }, 'postgres'));
 }
 
 /**
@@ -16,7 +16,7 @@ export function enqueueAndCommitStatement(schema: string): string {
  * it with the simple protocol, the only one that accepts several statements in one message.
  */
 export function enqueueAndCommitQuery(
-  statement: string,
+  statement: LiteralTemplate,
   rows: readonly EnqueueRow[],
   source: string,
   wakeChannel: string | null,

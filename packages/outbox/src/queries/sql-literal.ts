@@ -26,21 +26,35 @@ export function sqlLiteral(value: LiteralValue): string {
 }
 
 /**
- * Replaces the numbered placeholders of `statement` (`$1`, `$2` ...) with the literals of
- * `values`. Whole-line `--` comments are dropped first, so a value can never land in a comment
- * (where a newline in it would end the comment).
+ * Prepares `statement` once for {@link inlineLiterals}: whole-line `--` comments are dropped, so a
+ * value can never land in a comment (where a newline in it would end the comment), and the text is
+ * split around its numbered placeholders (`$1`, `$2` ...).
  */
-export function inlineLiterals(statement: string, values: readonly LiteralValue[]): string {
-  return statement
+export function literalTemplate(statement: string): LiteralTemplate {
+  const text = statement
     .split('\n')
     .filter((line) => !line.trimStart().startsWith('--'))
     .join('\n')
-    .trim()
-    .replace(/\$(\d+)/g, (placeholder, digits: string) => {
-      const value = values[Number(digits) - 1];
-      if (value === undefined) throw new Error(`no value for ${placeholder}`);
+    .trim();
+  // With a capturing group, split leaves the placeholder numbers at the odd indexes.
+  return { parts: text.split(/\$(\d+)/) };
+}
+
+/** A statement split around its placeholders by {@link literalTemplate}. */
+export interface LiteralTemplate {
+  readonly parts: readonly string[];
+}
+
+/** The statement of `template` with each placeholder replaced by the literal of its value. */
+export function inlineLiterals(template: LiteralTemplate, values: readonly LiteralValue[]): string {
+  return template.parts
+    .map((part, index) => {
+      if (index % 2 === 0) return part;
+      const value = values[Number(part) - 1];
+      if (value === undefined) throw new Error(`no value for $${part}`);
       return sqlLiteral(value);
-    });
+    })
+    .join('');
 }
 
 function quote(text: string): string {
