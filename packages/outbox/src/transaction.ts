@@ -115,6 +115,8 @@ export function createTransactionRunner(config: TransactionRunnerConfig): Transa
         : enqueueAndCommitQuery(statement, pending, config.source, config.wakeChannel);
     });
     // Only `driver` differs from `db`; the dialect is used by nothing but `trx.introspection`.
+    // getExecutor is marked internal in kysely's typings (peer range >=0.27 <0.30): it carries the
+    // caller's pool, plugins and logger, and test/transaction.test.ts fails if that changes.
     const runner = new Kysely<DB>({
       config: { dialect: unavailableDialect },
       dialect: unavailableDialect,
