@@ -196,6 +196,19 @@ describe('outbox.transaction', () => {
     ).toEqual(['order-enqueued', 'order-added']);
   });
 
+  it('keeps events added after a savepoint that is rolled back, as the README warns', async () => {
+    const db = database.kysely<AppDb>();
+    await createItems(db, ['item-t9']);
+    await outbox.transaction(db, async (trx, events) => {
+      await sql`SAVEPOINT before_commit`.execute(trx);
+      await commitStatus(trx, 'item-t9');
+      events.add(committed('item-t9'));
+      await sql`ROLLBACK TO SAVEPOINT before_commit`.execute(trx);
+    });
+    expect(await statusOf('item-t9')).toBe('available');
+    expect(await storedEvents(db, 'item-t9')).toHaveLength(1);
+  });
+
   it('applies an isolation level and access mode', async () => {
     const db = database.kysely<AppDb>();
     const level = await outbox.transaction(
