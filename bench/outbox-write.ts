@@ -2,21 +2,33 @@
  * bench/outbox-write: what the outbox adds to an application's write transaction.
  *
  * Baseline, measured in the same run on the same connection: BEGIN; UPDATE items; COMMIT.
- * Measured: the same transaction plus `outbox.enqueue` of one event. Iterations alternate between the
- * two so that drift (autovacuum, checkpoints, a busy neighbour) hits both alike.
+ * Measured, the same transaction plus one event written by:
+ * - `enqueue`: `outbox.enqueue(trx, event)`, one more statement (and round trip);
+ * - `transaction`: `outbox.transaction(db, ...)` with `events.add(event)`, the event written by the
+ *   message that commits (no round trip of its own);
+ * - `peer`: `pg-transactional-outbox`'s `storeOutboxMessage` (its polling setup: table, indexes and
+ *   next-messages function), one more statement, as the library documents it;
+ * and, for reference, the transaction plus a trivial `SELECT 1` (the cost of one more round trip)
+ * and `enqueue` with `notify: false`. Iterations interleave the variants so that drift (autovacuum,
+ * checkpoints, a busy neighbour) hits all alike; `--rounds` rounds each give p50/p99 and their ratios
+ * to the baseline, reported as median, min and max over the rounds.
+ * Where the time goes: CPU of the PostgreSQL backend and of this process, and WAL bytes, per
+ * transaction of each variant (blocks of 200, rotated), which a busy machine does not skew the way
+ * it skews latency.
  * Also: one transaction enqueueing 1,000 events versus a plain multi-row INSERT of the same payloads.
  *
  * Concurrent writers: `--connections` (default 8) connections commit the transaction back to back for
- * `--seconds` per variant, in `--rounds` alternating rounds, with a relay's LISTEN connection open
- * throughout. Variants: the transaction without enqueue; enqueue with `notify: false` (the baseline
- * of the ratios); enqueue with `notify: true` while no relay waits (relay_waiting empty: what writers
- * see while relays are busy or lingering); and the same while one relay waits (every commit
- * NOTIFYs, which PostgreSQL serialises). Throughput (commits/s) and per-transaction p50/p99.
+ * `--seconds` per variant and round, in `--rounds` alternating rounds, with a relay's LISTEN
+ * connection open throughout: the baseline, `enqueue`, `transaction` and `peer` as above (no relay
+ * waiting for a wake-up, what writers see while relays are busy or lingering), `enqueue` with
+ * `notify: false`, and `enqueue` while one relay waits (every commit NOTIFYs, which PostgreSQL
+ * serialises). Throughput (commits/s) and per-transaction p50/p99, with per-round ratios.
  *
- * Usage: pnpm bench:outbox-write [--iterations 3000] [--connections 8] [--seconds 3] [--rounds 3]
- * Writes bench/results/outbox-write.json.
+ * Usage: pnpm bench:outbox-write [--iterations 1000] [--rounds 5] [--connections 8] [--seconds 2]
+ * (`--iterations` per variant and round). Writes bench/results/outbox-write.json.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
@@ -31,6 +43,7 @@ import {
   waitFor,
   withDatabase,
 } from '@rims/test-harness';
+import { setUpPeerOutbox, storePeerMessage } from './pg-transactional-outbox.js';
 import { percentile, ratio, writeResults } from './results.js';
 
 interface Db {
@@ -40,17 +53,35 @@ interface Db {
 
 const { values } = parseArgs({
   options: {
-    iterations: { type: 'string', default: '3000' },
+    iterations: { type: 'string', default: '1000' },
     connections: { type: 'string', default: '8' },
-    seconds: { type: 'string', default: '3' },
-    rounds: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '5' },
   },
 });
-const iterations = Number(values.iterations);
+const ITERATIONS = Number(values.iterations);
 const CONNECTIONS = Number(values.connections);
 const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
 const ITEMS = 10_000;
+
+/** A record with one fresh value per key. */
+const byKey = <K extends string, V>(keys: readonly K[], make: () => V): Record<K, V> =>
+  Object.fromEntries(keys.map((key) => [key, make()])) as Record<K, V>;
+/** Median (the lower middle of an even count, as `percentile`), min and max of per-round figures, unrounded. */
+const spread = (figures: readonly number[]) => {
+  const sorted = [...figures].sort((a, b) => a - b);
+  return {
+    median: sorted[Math.ceil(sorted.length / 2) - 1] ?? Number.NaN,
+    min: sorted[0] ?? Number.NaN,
+    max: sorted.at(-1) ?? Number.NaN,
+  };
+};
+/** Median, min and max over rounds of `measured[r] / baseline[r]`. */
+const ratioSpread = (measured: readonly number[], baseline: readonly number[]) => {
+  const ratios = measured.map((value, round) => ratio(value, baseline[round] ?? Number.NaN));
+  return { ...spread(ratios), rounds: ratios };
+};
 
 const postgres = await resolvePostgres();
 const name = uniqueDatabaseName('bench_outbox_write');
@@ -77,6 +108,7 @@ try {
     db,
   );
   await sql`VACUUM ANALYZE items`.execute(db);
+  await setUpPeerOutbox(db as Kysely<unknown>, name);
 
   const outbox = createOutbox({ source: '//rims/bench' });
   const quiet = createOutbox({ source: '//rims/bench', notify: false });
@@ -94,57 +126,132 @@ try {
     data: { item_id: itemId, order_id: randomUUID(), sku: 'SKU-123', quantity: 1, location_id: 'store-7' },
   });
 
-  const variants = {
-    baseline: async (itemId: string) => {
-      await db.transaction().execute(async (trx) => {
-        await updateItem(trx, itemId);
-      });
-    },
-    withEnqueue: async (itemId: string) => {
-      await db.transaction().execute(async (trx) => {
-        await updateItem(trx, itemId);
-        await outbox.enqueue(trx, event(itemId));
-      });
-    },
-    // The floor for any enqueue: the same transaction plus one trivial statement (one round trip).
-    withTrivialStatement: async (itemId: string) => {
-      await db.transaction().execute(async (trx) => {
+  /** The transaction of each variant, on `on` (one connection, or the concurrent writers' pool). */
+  const variantsOn = (on: Kysely<Db>) => ({
+    baseline: (itemId: string) => on.transaction().execute((trx) => updateItem(trx, itemId)),
+    // The floor for any write that is one more statement: the same transaction plus a trivial one.
+    trivialStatement: (itemId: string) =>
+      on.transaction().execute(async (trx) => {
         await updateItem(trx, itemId);
         await sql`SELECT 1`.execute(trx);
-      });
-    },
-    withEnqueueNoNotify: async (itemId: string) => {
-      await db.transaction().execute(async (trx) => {
+      }),
+    enqueue: (itemId: string) =>
+      on.transaction().execute(async (trx) => {
+        await updateItem(trx, itemId);
+        await outbox.enqueue(trx, event(itemId));
+      }),
+    enqueueNoNotify: (itemId: string) =>
+      on.transaction().execute(async (trx) => {
         await updateItem(trx, itemId);
         await quiet.enqueue(trx, event(itemId));
-      });
-    },
-  };
-  type Variant = keyof typeof variants;
-  const samples: Record<Variant, number[]> = {
-    baseline: [],
-    withEnqueue: [],
-    withTrivialStatement: [],
-    withEnqueueNoNotify: [],
-  };
-  const order = Object.keys(variants) as Variant[];
+      }),
+    transaction: (itemId: string) =>
+      outbox.transaction(on, async (trx, events) => {
+        await updateItem(trx, itemId);
+        events.add(event(itemId));
+      }),
+    peer: (itemId: string) =>
+      on.transaction().execute(async (trx) => {
+        await updateItem(trx, itemId);
+        const { type, data } = event(itemId);
+        await storePeerMessage(trx, randomUUID(), itemId, type, data);
+      }),
+  });
+  const single = variantsOn(db);
+  type Variant = keyof typeof single;
+  const order = Object.keys(single) as Variant[];
 
-  const warmup = Math.min(300, iterations);
-  for (let i = 0; i < warmup + iterations; i++) {
+  // One writer: per round, every variant ITERATIONS times, interleaved.
+  const perRound = byKey(order, () => ({ p50: [] as number[], p99: [] as number[] }));
+  const pooled = byKey(order, () => [] as number[]);
+  for (let round = -1; round < ROUNDS; round++) {
+    const warmup = round < 0;
+    const samples = byKey(order, () => [] as number[]);
+    for (let i = 0; i < (warmup ? Math.min(300, ITERATIONS) : ITERATIONS); i++) {
+      for (const variant of order) {
+        const started = process.hrtime.bigint();
+        await single[variant](pick());
+        samples[variant].push(Number(process.hrtime.bigint() - started) / 1_000);
+      }
+    }
+    if (warmup) continue;
     for (const variant of order) {
-      const started = process.hrtime.bigint();
-      await variants[variant](pick());
-      const micros = Number(process.hrtime.bigint() - started) / 1_000;
-      if (i >= warmup) samples[variant].push(micros);
+      perRound[variant].p50.push(percentile(samples[variant], 50));
+      perRound[variant].p99.push(percentile(samples[variant], 99));
+      pooled[variant].push(...samples[variant]);
     }
   }
-
   const latency = Object.fromEntries(
     order.map((variant) => [
       variant,
-      { p50_us: percentile(samples[variant], 50), p99_us: percentile(samples[variant], 99) },
+      {
+        p50_us: percentile(pooled[variant], 50),
+        p99_us: percentile(pooled[variant], 99),
+        p50_us_per_round: spread(perRound[variant].p50),
+        p99_us_per_round: spread(perRound[variant].p99),
+      },
     ]),
-  ) as Record<Variant, { p50_us: number; p99_us: number }>;
+  );
+  const singleRatios = (variant: Variant, versus: Variant = 'baseline') => ({
+    p50: ratioSpread(perRound[variant].p50, perRound[versus].p50),
+    p99: ratioSpread(perRound[variant].p99, perRound[versus].p99),
+  });
+  const ratiosToBaseline = Object.fromEntries(
+    order.filter((variant) => variant !== 'baseline').map((variant) => [variant, singleRatios(variant)]),
+  ) as Record<Exclude<Variant, 'baseline'>, ReturnType<typeof singleRatios>>;
+  const transactionVersusPeer = singleRatios('transaction', 'peer');
+
+  // Where the time goes, independent of how busy the machine is: CPU time of the PostgreSQL backend
+  // serving the connection (from /proc/<pid>/schedstat, so only with a local server), CPU time of
+  // this process, and WAL bytes, per transaction of each variant, in blocks of 200, rotated.
+  const backendPid = async () =>
+    (await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(db)).rows[0]?.pid ?? 0;
+  const backendCpuNs = (pid: number): number | undefined => {
+    try {
+      return Number(readFileSync(`/proc/${String(pid)}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      return undefined; // PostgreSQL runs elsewhere (a container, another host)
+    }
+  };
+  const walLsn = async () =>
+    (await sql<{ bytes: string }>`SELECT pg_current_wal_insert_lsn() - '0/0' AS bytes`.execute(db)).rows[0]
+      ?.bytes ?? '0';
+  const cost = byKey(order, () => ({ backendNs: 0, backendKnown: true, clientUs: 0, walBytes: 0, n: 0 }));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const variant of order) {
+      const pid = await backendPid();
+      const [backendBefore, clientBefore, walBefore] = [
+        backendCpuNs(pid),
+        process.cpuUsage(),
+        await walLsn(),
+      ];
+      for (let i = 0; i < 200; i++) await single[variant](pick());
+      const [backendAfter, client, walAfter] = [
+        backendCpuNs(pid),
+        process.cpuUsage(clientBefore),
+        await walLsn(),
+      ];
+      const entry = cost[variant];
+      if (backendBefore === undefined || backendAfter === undefined) entry.backendKnown = false;
+      else entry.backendNs += backendAfter - backendBefore;
+      entry.clientUs += client.user + client.system;
+      entry.walBytes += Number(walAfter) - Number(walBefore);
+      entry.n += 200;
+    }
+  }
+  const costPerTransaction = Object.fromEntries(
+    order.map((variant) => {
+      const { backendNs, backendKnown, clientUs, walBytes, n } = cost[variant];
+      return [
+        variant,
+        {
+          backend_cpu_us: backendKnown ? Math.round(backendNs / n / 100) / 10 : null,
+          client_cpu_us: Math.round((clientUs / n) * 10) / 10,
+          wal_bytes: Math.round(walBytes / n),
+        },
+      ];
+    }),
+  );
 
   // Bulk: 1,000 events in one transaction, against a plain INSERT of the same rows.
   const bulkRuns = 30;
@@ -183,30 +290,26 @@ try {
     notificationsReceived += 1;
   });
   await listener.query(`LISTEN ${pg.escapeIdentifier(outboxWakeChannel('rims_outbox'))}`);
-  const commitItem = (variant: 'baseline' | 'no_notify' | 'notify') => async (itemId: string) => {
-    await concurrentDb.transaction().execute(async (trx) => {
-      await updateItem(trx, itemId);
-      if (variant === 'no_notify') await quiet.enqueue(trx, event(itemId));
-      if (variant === 'notify') await outbox.enqueue(trx, event(itemId));
-    });
-  };
+  const concurrently = variantsOn(concurrentDb);
   const concurrentVariants = {
-    baseline: { run: commitItem('baseline'), relayWaiting: false },
-    no_notify: { run: commitItem('no_notify'), relayWaiting: false },
-    notify_no_relay_waiting: { run: commitItem('notify'), relayWaiting: false },
-    notify_one_relay_waiting: { run: commitItem('notify'), relayWaiting: true },
+    baseline: { run: concurrently.baseline, relayWaiting: false },
+    enqueue: { run: concurrently.enqueue, relayWaiting: false },
+    transaction: { run: concurrently.transaction, relayWaiting: false },
+    peer: { run: concurrently.peer, relayWaiting: false },
+    no_notify: { run: concurrently.enqueueNoNotify, relayWaiting: false },
+    notify_one_relay_waiting: { run: concurrently.enqueue, relayWaiting: true },
   };
   type ConcurrentVariant = keyof typeof concurrentVariants;
   const concurrentOrder = Object.keys(concurrentVariants) as ConcurrentVariant[];
-  const concurrentSamples = Object.fromEntries(
-    concurrentOrder.map((variant) => [
-      variant,
-      { micros: [] as number[], commits: 0, seconds: 0, notifications: 0 },
-    ]),
-  ) as Record<
-    ConcurrentVariant,
-    { micros: number[]; commits: number; seconds: number; notifications: number }
-  >;
+  const concurrentSamples = byKey(concurrentOrder, () => ({
+    micros: [] as number[],
+    commits: 0,
+    seconds: 0,
+    notifications: 0,
+    tps: [] as number[],
+    p50: [] as number[],
+    p99: [] as number[],
+  }));
 
   const runConcurrently = async (variant: ConcurrentVariant, seconds: number, record: boolean) => {
     const { run, relayWaiting } = concurrentVariants[variant];
@@ -240,6 +343,9 @@ try {
     sample.commits += micros.length;
     sample.seconds += elapsed;
     sample.notifications += notificationsReceived - 1 - notificationsBefore;
+    sample.tps.push(Math.round(micros.length / elapsed));
+    sample.p50.push(percentile(micros, 50));
+    sample.p99.push(percentile(micros, 99));
   };
   for (const variant of concurrentOrder) await runConcurrently(variant, 0.5, false);
   for (let round = 0; round < ROUNDS; round++) {
@@ -263,41 +369,58 @@ try {
     ConcurrentVariant,
     { commits: number; tps: number; p50_us: number; p99_us: number; notifications_per_commit: number }
   >;
-  const versusNoNotify = (variant: ConcurrentVariant) => ({
-    tps: ratio(concurrent[variant].tps, concurrent.no_notify.tps),
-    p50: ratio(concurrent[variant].p50_us, concurrent.no_notify.p50_us),
-    p99: ratio(concurrent[variant].p99_us, concurrent.no_notify.p99_us),
-  });
+  const concurrentRatios = (variant: ConcurrentVariant, versus: ConcurrentVariant) => {
+    const [measured, base] = [concurrentSamples[variant], concurrentSamples[versus]];
+    return {
+      tps: ratioSpread(measured.tps, base.tps),
+      p50: ratioSpread(measured.p50, base.p50),
+      p99: ratioSpread(measured.p99, base.p99),
+    };
+  };
+  const concurrentToBaseline = Object.fromEntries(
+    concurrentOrder
+      .filter((variant) => variant !== 'baseline')
+      .map((variant) => [variant, concurrentRatios(variant, 'baseline')]),
+  ) as Record<Exclude<ConcurrentVariant, 'baseline'>, ReturnType<typeof concurrentRatios>>;
 
   const results = {
-    iterations,
+    iterations_per_round: ITERATIONS,
+    rounds: ROUNDS,
     postgres: postgres.origin,
     latency,
+    // Medians over rounds of each round's ratio; min, max and every round under the sections below.
     ratios: {
-      p50: ratio(latency.withEnqueue.p50_us, latency.baseline.p50_us),
-      p99: ratio(latency.withEnqueue.p99_us, latency.baseline.p99_us),
-      p50_without_notify: ratio(latency.withEnqueueNoNotify.p50_us, latency.baseline.p50_us),
-      p50_round_trip_floor: ratio(latency.withTrivialStatement.p50_us, latency.baseline.p50_us),
+      p50: ratiosToBaseline.enqueue.p50.median,
+      p99: ratiosToBaseline.enqueue.p99.median,
+      transaction_p50: ratiosToBaseline.transaction.p50.median,
+      transaction_p99: ratiosToBaseline.transaction.p99.median,
+      peer_p50: ratiosToBaseline.peer.p50.median,
+      peer_p99: ratiosToBaseline.peer.p99.median,
+      transaction_vs_peer_p50: transactionVersusPeer.p50.median,
+      p50_without_notify: ratiosToBaseline.enqueueNoNotify.p50.median,
+      p50_round_trip_floor: ratiosToBaseline.trivialStatement.p50.median,
       bulk_1000_vs_plain_insert: ratio(percentile(bulk, 50), percentile(plain, 50)),
       // The concurrent writers' figures, flat for bench/results/all.json (details under `concurrent`).
-      concurrent_tps_notify_no_relay_waiting_vs_no_notify: versusNoNotify('notify_no_relay_waiting').tps,
-      concurrent_p50_notify_no_relay_waiting_vs_no_notify: versusNoNotify('notify_no_relay_waiting').p50,
-      concurrent_tps_notify_one_relay_waiting_vs_no_notify: versusNoNotify('notify_one_relay_waiting').tps,
-      concurrent_p50_notify_one_relay_waiting_vs_no_notify: versusNoNotify('notify_one_relay_waiting').p50,
+      concurrent_p50_enqueue: concurrentToBaseline.enqueue.p50.median,
+      concurrent_p50_transaction: concurrentToBaseline.transaction.p50.median,
+      concurrent_p50_peer: concurrentToBaseline.peer.p50.median,
+      concurrent_tps_enqueue: concurrentToBaseline.enqueue.tps.median,
+      concurrent_tps_transaction: concurrentToBaseline.transaction.tps.median,
+      concurrent_tps_peer: concurrentToBaseline.peer.tps.median,
+      concurrent_tps_notify_one_relay_waiting: concurrentToBaseline.notify_one_relay_waiting.tps.median,
     },
+    single_writer: { ratios_to_baseline: ratiosToBaseline, transaction_vs_peer: transactionVersusPeer },
+    // Per transaction; backend_cpu_us is null when PostgreSQL is not a local process.
+    cost_per_transaction: costPerTransaction,
     bulk_1000: { enqueue_p50_ms: percentile(bulk, 50), plain_insert_p50_ms: percentile(plain, 50) },
     concurrent: {
       connections: CONNECTIONS,
       seconds_per_variant: SECONDS * ROUNDS,
       ...concurrent,
-      // Each variant divided by enqueue with notify: false, measured in the same run.
-      ratios_to_no_notify: {
-        baseline: versusNoNotify('baseline'),
-        notify_no_relay_waiting: versusNoNotify('notify_no_relay_waiting'),
-        notify_one_relay_waiting: versusNoNotify('notify_one_relay_waiting'),
-      },
+      ratios_to_baseline: concurrentToBaseline,
+      transaction_vs_peer: concurrentRatios('transaction', 'peer'),
     },
-    targets: { p50: 1.25 },
+    targets: { transaction_p50: 1.1, transaction_vs_peer_p50: 1 },
   };
   writeResults('outbox-write', results);
 } finally {

@@ -12,6 +12,7 @@
  */
 export { createOutbox, type Outbox, type OutboxOptions, type EnqueuedEvent } from './outbox.js';
 export type { OutboxTransaction } from './queries/enqueue.js';
+export type { OutboxEvents, OutboxTransactionCallback, OutboxTransactionOptions } from './transaction.js';
 export {
   migrate,
   schemaStatus,

@@ -1,10 +1,15 @@
-import { Buffer } from 'node:buffer';
-import { randomUUID } from 'node:crypto';
-import { validateEventInput, type EventInput, type ValidationIssue } from '@rims/schemas';
-import { OutboxConfigError, OutboxUsageError, OutboxValidationError } from './errors.js';
-import { enqueueStatement, runEnqueue, type EnqueueRow, type OutboxTransaction } from './queries/enqueue.js';
+import type { Kysely } from 'kysely';
+import { hasNoNul, isWellFormedText, type EventInput } from '@rims/schemas';
+import { OutboxConfigError, OutboxUsageError } from './errors.js';
+import { prepareEvents } from './prepare-events.js';
+import { enqueueStatement, runEnqueue, type OutboxTransaction } from './queries/enqueue.js';
 import { outboxSchemaName, outboxWakeChannel } from './schema-name.js';
 import { activeTraceparent, preloadTraceContext } from './trace-context.js';
+import {
+  createTransactionRunner,
+  type OutboxTransactionCallback,
+  type OutboxTransactionOptions,
+} from './transaction.js';
 
 /** Options of {@link createOutbox}. */
 export interface OutboxOptions {
@@ -48,6 +53,31 @@ export interface Outbox {
    * @throws {OutboxUsageError} when `trx` is not a transaction
    */
   enqueue(trx: OutboxTransaction, events: EventInput | readonly EventInput[]): Promise<EnqueuedEvent[]>;
+  /**
+   * Runs `callback` in a transaction of its own and writes the events it adds in the same message
+   * as COMMIT: the fastest way to write events, one round trip fewer than `enqueue`. Atomic,
+   * validated at `events.add`, numbered gaplessly per subject in commit order, and deadlock-free
+   * among themselves, as with `enqueue`. Resolves to what `callback` returns, once committed; on
+   * any error (the callback's, or the enqueue's at COMMIT) the transaction rolls back and the error
+   * is rethrown as is. Needs kysely's `PostgresDialect` (over `pg`); see the README for why and
+   * for the other constraints.
+   *
+   * @throws {OutboxUsageError} when `db` is itself a transaction
+   * @example
+   * const [eventId] = await outbox.transaction(db, async (trx, events) => {
+   *   await trx.updateTable('items').set({ status: 'committed' }).where('id', '=', itemId).execute();
+   *   return events.add({
+   *     type: 'rims.item.committed.v1',
+   *     subject: itemId,
+   *     data: { item_id: itemId, order_id: orderId, sku, quantity: 1, location_id: locationId },
+   *   });
+   * });
+   */
+  transaction<DB, T>(
+    db: Kysely<DB>,
+    callback: OutboxTransactionCallback<DB, T>,
+    options?: OutboxTransactionOptions,
+  ): Promise<T>;
 }
 
 const HARD_MAX_DATA_BYTES = 9_000_000;
@@ -79,10 +109,12 @@ export function createOutbox(options: OutboxOptions): Outbox {
   const captureTrace = options.traceContext !== false;
   if (captureTrace) preloadTraceContext();
   const statement = enqueueStatement(schema);
+  const transaction = createTransactionRunner({ schema, source, wakeChannel, captureTrace, maxDataBytes });
 
   return {
     schema,
     source,
+    transaction,
     async enqueue(trx, events) {
       const list: readonly unknown[] = Array.isArray(events) ? events : [events];
       if (list.length === 0) return [];
@@ -92,43 +124,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
         );
       }
 
-      const issues: ValidationIssue[] = [];
-      const rows: EnqueueRow[] = [];
-      list.forEach((value, index) => {
-        const prefix = Array.isArray(events) ? `[${String(index)}]` : '';
-        const found = validateEventInput(value, prefix);
-        if (found.length > 0) {
-          issues.push(...found);
-          return;
-        }
-        const input = value as EventInput;
-        const data = JSON.stringify(input.data);
-        const bytes = Buffer.byteLength(data);
-        if (bytes > maxDataBytes) {
-          issues.push({
-            path: prefix === '' ? 'data' : `${prefix}.data`,
-            code: 'too_big',
-            message: `data is ${String(bytes)} bytes of JSON, over maxDataBytes (${String(maxDataBytes)}); keep large payloads out of events and refer to them by id`,
-          });
-          return;
-        }
-        rows.push({
-          id: randomUUID(),
-          subject: input.subject,
-          type: input.type,
-          data,
-          // A string is kept as given (validated RFC 3339 above): going through Date would cut its
-          // microseconds to milliseconds. PostgreSQL parses it, offset and all, to the microsecond.
-          time:
-            input.time === undefined
-              ? null
-              : input.time instanceof Date
-                ? input.time.toISOString()
-                : input.time,
-          traceparent: null,
-        });
-      });
-      if (issues.length > 0) throw new OutboxValidationError(issues);
+      const rows = prepareEvents(events, maxDataBytes, null);
 
       const traceparent = captureTrace ? ((await activeTraceparent()) ?? null) : null;
       for (const row of rows) row.traceparent = traceparent;
@@ -147,6 +143,12 @@ function checkSource(source: unknown): string {
   if (typeof source !== 'string' || source.length === 0 || /\s/.test(source)) {
     throw new OutboxConfigError(
       `source ${typeof source === 'string' ? `'${source}'` : typeof source} is not a CloudEvents source; pass a URI reference without spaces, such as '//rims/app'`,
+    );
+  }
+  // Text PostgreSQL cannot store: a NUL fails every write, a lone surrogate turns into U+FFFD.
+  if (!hasNoNul(source) || !isWellFormedText(source)) {
+    throw new OutboxConfigError(
+      'source holds U+0000 or a lone UTF-16 surrogate, which PostgreSQL cannot store; pass a URI reference such as //rims/app',
     );
   }
   return source;

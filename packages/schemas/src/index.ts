@@ -29,6 +29,7 @@ export {
   isRimsEventType,
   statusOf,
   expectedSubject,
+  hasNoNul,
   type RimsEventType,
   type ItemEventType,
   type SubjectRule,
@@ -40,6 +41,7 @@ export {
   type ItemFulfilledV1,
   type ItemCancelledV1,
 } from './event-types.js';
+export { isWellFormedText } from './lone-surrogates.js';
 export {
   CLOUDEVENTS_SPECVERSION,
   DATA_CONTENT_TYPE,
