@@ -75,6 +75,13 @@ export function itemEvent<T extends ItemEventType>(
     'rims.item.released.v1': { order_id: `order-${item}-${String(sequence)}`, reason: 'timeout' },
     'rims.item.fulfilled.v1': { order_id: `order-${item}-${String(sequence)}`, shipment_id: 'ship-1' },
     'rims.item.cancelled.v1': { order_id: `order-${item}-${String(sequence)}`, reason: 'customer' },
+    'rims.item.snapshot.v1': {
+      status: 'committed',
+      order_id: `order-${item}-${String(sequence)}`,
+      sku: `SKU-${item}`,
+      quantity: sequence,
+      location_id: 'store-1',
+    },
   };
   return buildCloudEvent({
     id,

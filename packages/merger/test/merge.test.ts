@@ -50,7 +50,7 @@ function expectedState(events: readonly RimsCloudEvent[]) {
   return [...latest.values()]
     .map((event) => {
       // The events of this test are item events (TYPES).
-      const status = statusOf(event.type as ItemEventType);
+      const status = statusOf(event.type as ItemEventType, event.data);
       const data = event.data as Record<string, unknown>;
       return {
         item_id: event.subject,

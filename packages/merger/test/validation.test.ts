@@ -48,6 +48,33 @@ const LANDABLE: Record<string, Body> = {
     ...heartbeat(),
     data: { replica: 'relay-1', sent_at: 'yesterday' },
   },
+  'valid snapshot, available, without order_id and location_id': withData(
+    { status: 'available', order_id: undefined, location_id: undefined },
+    'rims.item.snapshot.v1',
+  ),
+  'valid snapshot, cancelled, without location_id': withData(
+    { status: 'cancelled', location_id: undefined },
+    'rims.item.snapshot.v1',
+  ),
+  'snapshot committed without location_id': withData({ location_id: undefined }, 'rims.item.snapshot.v1'),
+  'snapshot fulfilled without order_id': withData(
+    { status: 'fulfilled', order_id: undefined },
+    'rims.item.snapshot.v1',
+  ),
+  'snapshot committed without order_id, and subject mismatch': {
+    ...withData({ order_id: undefined }, 'rims.item.snapshot.v1'),
+    subject: 'item-2',
+  },
+  'snapshot committed without location_id, and sku missing': withData(
+    { location_id: undefined, sku: undefined },
+    'rims.item.snapshot.v1',
+  ),
+  'snapshot status is not a status': withData({ status: 'reserved' }, 'rims.item.snapshot.v1'),
+  'snapshot status is not a status, and subject mismatch': {
+    ...withData({ status: 'reserved' }, 'rims.item.snapshot.v1'),
+    subject: 'item-2',
+  },
+  'snapshot without status': withData({ status: undefined }, 'rims.item.snapshot.v1'),
   'valid fulfilled without shipment_id': withData({ shipment_id: undefined }, 'rims.item.fulfilled.v1'),
   'valid with traceparent': {
     ...valid(),
@@ -138,7 +165,7 @@ describe('Raw -> Core validation in SQL (generated from the zod catalogue)', () 
     expect(comparison.map(({ name, sql }) => ({ name, paths: sql }))).toEqual(
       comparison.map(({ name, zod }) => ({ name, paths: zod })),
     );
-    expect(comparison.filter(({ zod }) => zod.length === 0).length).toBe(RIMS_EVENT_TYPES.length + 6);
+    expect(comparison.filter(({ zod }) => zod.length === 0).length).toBe(RIMS_EVENT_TYPES.length + 8);
   });
 
   it('cannot land what the subscription cannot write, and parseCloudEvent rejects all of it too', () => {

@@ -24,14 +24,20 @@ export {
   eventCatalog,
   RIMS_EVENT_TYPES,
   ITEM_EVENT_TYPES,
+  ITEM_STATUSES,
+  STATUS_FROM_DATA,
   HEARTBEAT_EVENT_TYPE,
   HEARTBEAT_SUBJECT_PREFIX,
   isRimsEventType,
   statusOf,
+  requiredWhenOf,
   expectedSubject,
   hasNoNul,
   type RimsEventType,
   type ItemEventType,
+  type FixedStatusEventType,
+  type RequiredWhen,
+  type CatalogEntry,
   type SubjectRule,
   type PipelineHeartbeatV1,
   type ItemStatus,
@@ -40,6 +46,7 @@ export {
   type ItemReleasedV1,
   type ItemFulfilledV1,
   type ItemCancelledV1,
+  type ItemSnapshotV1,
 } from './event-types.js';
 export { isWellFormedText } from './lone-surrogates.js';
 export {

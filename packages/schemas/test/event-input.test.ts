@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ITEM_EVENT_TYPES, RIMS_EVENT_TYPES, statusOf, validateEventInput } from '../src/index.js';
+import {
+  ITEM_EVENT_TYPES,
+  RIMS_EVENT_TYPES,
+  STATUS_FROM_DATA,
+  eventCatalog,
+  statusOf,
+  validateEventInput,
+} from '../src/index.js';
 
 const committed = {
   type: 'rims.item.committed.v1',
@@ -14,6 +21,7 @@ describe('validateEventInput', () => {
       'rims.item.released.v1': { item_id: 'item-1', order_id: 'o-1', reason: 'timeout' },
       'rims.item.fulfilled.v1': { item_id: 'item-1', order_id: 'o-1' },
       'rims.item.cancelled.v1': { item_id: 'item-1', order_id: 'o-1', reason: 'customer' },
+      'rims.item.snapshot.v1': { item_id: 'item-1', status: 'available', sku: 'SKU', quantity: 1 },
       'rims.pipeline.heartbeat.v1': { replica: 'relay-1', sent_at: '2026-01-01T00:00:00.000Z' },
     };
     for (const type of RIMS_EVENT_TYPES) {
@@ -143,12 +151,127 @@ describe('pipeline heartbeat', () => {
 });
 
 describe('statusOf', () => {
-  it('maps each type to the status in DESIGN.md', () => {
-    expect(ITEM_EVENT_TYPES.map((type) => [type, statusOf(type)])).toEqual([
+  it('maps each type to the status in DESIGN.md, the snapshot to its data.status', () => {
+    expect(
+      ITEM_EVENT_TYPES.map((type) =>
+        type === 'rims.item.snapshot.v1'
+          ? [type, statusOf(type, { ...snapshotData, status: 'fulfilled' })]
+          : [type, statusOf(type)],
+      ),
+    ).toEqual([
       ['rims.item.committed.v1', 'committed'],
       ['rims.item.released.v1', 'available'],
       ['rims.item.fulfilled.v1', 'fulfilled'],
       ['rims.item.cancelled.v1', 'cancelled'],
+      ['rims.item.snapshot.v1', 'fulfilled'],
+    ]);
+    expect(eventCatalog['rims.item.snapshot.v1'].status).toBe(STATUS_FROM_DATA);
+  });
+
+  it('names data.status when a snapshot has none it can use', () => {
+    expect(() =>
+      statusOf('rims.item.snapshot.v1', { ...snapshotData, status: 'gone' as 'committed' }),
+    ).toThrow(
+      'rims.item.snapshot.v1 takes its status from data.status, which must be one of committed, available, fulfilled, cancelled (got "gone")',
+    );
+  });
+});
+
+const snapshotData = {
+  item_id: 'item-1',
+  status: 'committed',
+  order_id: 'o-1',
+  sku: 'SKU',
+  quantity: 2,
+  location_id: 'loc',
+} as const;
+const snapshot = (data: Record<string, unknown>) => ({
+  type: 'rims.item.snapshot.v1',
+  subject: 'item-1',
+  data: { ...snapshotData, ...data },
+});
+const without = (data: Record<string, unknown>, ...fields: string[]) =>
+  Object.fromEntries(Object.entries(data).filter(([field]) => !fields.includes(field)));
+
+describe('rims.item.snapshot.v1', () => {
+  it('accepts each status with the fields it needs: order_id optional only when available, location_id required only when committed', () => {
+    expect(validateEventInput(snapshot({}))).toEqual([]);
+    expect(
+      validateEventInput({
+        ...snapshot({}),
+        data: without(snapshot({ status: 'available' }).data, 'order_id', 'location_id'),
+      }),
+    ).toEqual([]);
+    for (const status of ['fulfilled', 'cancelled']) {
+      expect(
+        validateEventInput({ ...snapshot({}), data: without(snapshot({ status }).data, 'location_id') }),
+        status,
+      ).toEqual([]);
+    }
+    expect(
+      validateEventInput(snapshot({ status: 'available' })),
+      'available, still naming the last order',
+    ).toEqual([]);
+  });
+
+  it('names the field a status requires', () => {
+    expect(
+      validateEventInput({ ...snapshot({}), data: without(snapshotData, 'order_id', 'location_id') }),
+    ).toEqual([
+      {
+        path: 'data.order_id',
+        code: 'required_for_status',
+        message: 'order_id is required when status is committed or fulfilled or cancelled',
+      },
+      {
+        path: 'data.location_id',
+        code: 'required_for_status',
+        message: 'location_id is required when status is committed',
+      },
+    ]);
+    expect(
+      validateEventInput({
+        ...snapshot({ status: 'cancelled' }),
+        data: without(snapshot({ status: 'cancelled' }).data, 'order_id'),
+      }),
+    ).toEqual([expect.objectContaining({ path: 'data.order_id', code: 'required_for_status' })]);
+  });
+
+  it('reports a status-dependent field together with the other problems', () => {
+    const issues = validateEventInput(
+      { ...snapshot({ quantity: 0 }), data: without(snapshot({ quantity: 0 }).data, 'location_id', 'sku') },
+      '[4]',
+    );
+    expect(issues.map((issue) => issue.path).sort()).toEqual([
+      '[4].data.location_id',
+      '[4].data.quantity',
+      '[4].data.sku',
+    ]);
+  });
+
+  it('refuses an unknown status, naming the allowed ones', () => {
+    expect(validateEventInput(snapshot({ status: 'reserved' }))).toEqual([
+      expect.objectContaining({
+        path: 'data.status',
+        message: 'status must be one of committed, available, fulfilled, cancelled',
+      }),
+    ]);
+    expect(
+      validateEventInput({ ...snapshot({}), data: without(snapshotData, 'status') }).map(
+        (issue) => issue.path,
+      ),
+    ).toEqual(['data.status']);
+  });
+
+  it('needs sku and an integer quantity of at least 1 whatever the status, and subject = item_id', () => {
+    const issues = validateEventInput({
+      ...snapshot({ status: 'available', quantity: 1.5 }),
+      subject: 'item-2',
+      data: without(snapshot({ status: 'available', quantity: 1.5 }).data, 'sku'),
+    });
+    expect(issues.map((issue) => issue.path).sort()).toEqual(['data.quantity', 'data.sku']);
+    expect(validateEventInput({ ...snapshot({}), subject: 'item-2' })).toEqual([
+      expect.objectContaining({ path: 'subject', code: 'subject_mismatch' }),
     ]);
   });
 });

@@ -44,6 +44,7 @@ describe('generated artifacts', () => {
       'location_id STRING NULLABLE',
       'reason STRING NULLABLE',
       'shipment_id STRING NULLABLE',
+      'status STRING NULLABLE',
       'replica STRING NULLABLE',
       'sent_at STRING NULLABLE',
     ]);
@@ -60,6 +61,22 @@ describe('JSON Schema per event type', () => {
     expect(validate({ ...committedEvent(), data: { ...committedEvent().data, quantity: 0 } })).toBe(false);
     expect(validate({ ...committedEvent(), time: 'yesterday' })).toBe(false);
     expect(validate({ ...committedEvent(), type: 'rims.item.released.v1' })).toBe(false);
+  });
+
+  it('states which snapshot fields a status requires (if/then), as the zod refinement does', () => {
+    const validate = ajv.compile(eventJsonSchema('rims.item.snapshot.v1'));
+    const snapshot = (data: Record<string, unknown>) => ({
+      ...committedEvent(),
+      type: 'rims.item.snapshot.v1',
+      data: { item_id: committedEvent().data.item_id, sku: 'SKU', quantity: 1, ...data },
+    });
+    expect(validate(snapshot({ status: 'available' })), JSON.stringify(validate.errors)).toBe(true);
+    expect(validate(snapshot({ status: 'fulfilled', order_id: 'o-1' }))).toBe(true);
+    expect(validate(snapshot({ status: 'committed', order_id: 'o-1', location_id: 'l' }))).toBe(true);
+    expect(validate(snapshot({ status: 'committed', order_id: 'o-1' }))).toBe(false);
+    expect(validate.errors?.map((error) => error.params)).toContainEqual({ missingProperty: 'location_id' });
+    expect(validate(snapshot({ status: 'cancelled' }))).toBe(false);
+    expect(validate(snapshot({ status: 'reserved' }))).toBe(false);
   });
 
   it('has one schema per type, identified by the type', () => {

@@ -13,7 +13,7 @@ WITH raw_max AS (
     AND {{core}}.item_event_reject_reason(
       specversion, id, source, type, subject, time, sequence, datacontenttype, data, traceparent
     ) IS NULL
-    AND {{core}}.item_status_of(type) IS NOT NULL
+    AND {{core}}.item_status_of(type, data.status) IS NOT NULL
   GROUP BY subject
 ),
 core_events AS (
@@ -30,7 +30,7 @@ pending AS (
       r.specversion, r.id, r.source, r.type, r.subject, r.time, r.sequence, r.datacontenttype, r.data,
       r.traceparent
     ) IS NULL
-    AND {{core}}.item_status_of(r.type) IS NOT NULL
+    AND {{core}}.item_status_of(r.type, r.data.status) IS NOT NULL
     AND NOT EXISTS (
       SELECT 1 FROM {{core}}.item_events AS c WHERE c.time >= @core_from AND c.id = r.id
     )

@@ -14,8 +14,8 @@ CREATE OR REPLACE FUNCTION {{core}}.item_event_reject_reason(
 ) RETURNS STRING AS (
   CASE
     WHEN e_type IS NULL THEN 'type: is required'
-    WHEN e_type NOT IN ('rims.item.committed.v1', 'rims.item.released.v1', 'rims.item.fulfilled.v1', 'rims.item.cancelled.v1', 'rims.pipeline.heartbeat.v1')
-      THEN CONCAT('type: ', e_type, ' is not a known RIMS event type (known types: rims.item.committed.v1, rims.item.released.v1, rims.item.fulfilled.v1, rims.item.cancelled.v1, rims.pipeline.heartbeat.v1)')
+    WHEN e_type NOT IN ('rims.item.committed.v1', 'rims.item.released.v1', 'rims.item.fulfilled.v1', 'rims.item.cancelled.v1', 'rims.item.snapshot.v1', 'rims.pipeline.heartbeat.v1')
+      THEN CONCAT('type: ', e_type, ' is not a known RIMS event type (known types: rims.item.committed.v1, rims.item.released.v1, rims.item.fulfilled.v1, rims.item.cancelled.v1, rims.item.snapshot.v1, rims.pipeline.heartbeat.v1)')
     ELSE
 NULLIF(RTRIM(CONCAT(
     CONCAT(
@@ -78,6 +78,23 @@ NULLIF(RTRIM(CONCAT(
       CASE WHEN e_type = 'rims.item.cancelled.v1' AND e_data IS NOT NULL AND e_data.reason IS NULL THEN 'data.reason: is required; ' ELSE '' END,
       CASE WHEN e_type = 'rims.item.cancelled.v1' AND e_data IS NOT NULL AND LENGTH(e_data.reason) < 1 THEN 'data.reason: must not be empty; ' ELSE '' END,
       CASE WHEN e_type = 'rims.item.cancelled.v1' AND e_data IS NOT NULL AND LENGTH(e_data.reason) > 256 THEN 'data.reason: must be at most 256 characters; ' ELSE '' END,
+      CASE WHEN e_type = 'rims.item.snapshot.v1' AND e_data IS NOT NULL AND e_data.item_id IS NULL THEN 'data.item_id: is required; ' ELSE '' END,
+      CASE WHEN e_type = 'rims.item.snapshot.v1' AND e_data IS NOT NULL AND LENGTH(e_data.item_id) < 1 THEN 'data.item_id: must not be empty; ' ELSE '' END,
+      CASE WHEN e_type = 'rims.item.snapshot.v1' AND e_data IS NOT NULL AND LENGTH(e_data.item_id) > 256 THEN 'data.item_id: must be at most 256 characters; ' ELSE '' END,
+      CASE WHEN e_type = 'rims.item.snapshot.v1' AND e_data IS NOT NULL AND e_data.status IS NULL THEN 'data.status: is required; ' ELSE '' END,
+      CASE WHEN e_type = 'rims.item.snapshot.v1' AND e_data IS NOT NULL AND e_data.status NOT IN ('committed', 'available', 'fulfilled', 'cancelled') THEN 'data.status: must be one of committed, available, fulfilled, cancelled; ' ELSE '' END,
+      CASE WHEN e_type = 'rims.item.snapshot.v1' AND e_data IS NOT NULL AND LENGTH(e_data.order_id) < 1 THEN 'data.order_id: must not be empty; ' ELSE '' END,
+      CASE WHEN e_type = 'rims.item.snapshot.v1' AND e_data IS NOT NULL AND LENGTH(e_data.order_id) > 256 THEN 'data.order_id: must be at most 256 characters; ' ELSE '' END,
+      CASE WHEN e_type = 'rims.item.snapshot.v1' AND e_data IS NOT NULL AND e_data.sku IS NULL THEN 'data.sku: is required; ' ELSE '' END,
+      CASE WHEN e_type = 'rims.item.snapshot.v1' AND e_data IS NOT NULL AND LENGTH(e_data.sku) < 1 THEN 'data.sku: must not be empty; ' ELSE '' END,
+      CASE WHEN e_type = 'rims.item.snapshot.v1' AND e_data IS NOT NULL AND LENGTH(e_data.sku) > 256 THEN 'data.sku: must be at most 256 characters; ' ELSE '' END,
+      CASE WHEN e_type = 'rims.item.snapshot.v1' AND e_data IS NOT NULL AND e_data.quantity IS NULL THEN 'data.quantity: is required; ' ELSE '' END,
+      CASE WHEN e_type = 'rims.item.snapshot.v1' AND e_data IS NOT NULL AND e_data.quantity < 1 THEN 'data.quantity: must be at least 1; ' ELSE '' END,
+      CASE WHEN e_type = 'rims.item.snapshot.v1' AND e_data IS NOT NULL AND e_data.quantity > 9007199254740991 THEN 'data.quantity: must be at most 9007199254740991; ' ELSE '' END,
+      CASE WHEN e_type = 'rims.item.snapshot.v1' AND e_data IS NOT NULL AND LENGTH(e_data.location_id) < 1 THEN 'data.location_id: must not be empty; ' ELSE '' END,
+      CASE WHEN e_type = 'rims.item.snapshot.v1' AND e_data IS NOT NULL AND LENGTH(e_data.location_id) > 256 THEN 'data.location_id: must be at most 256 characters; ' ELSE '' END,
+      CASE WHEN e_type = 'rims.item.snapshot.v1' AND e_data IS NOT NULL AND e_data.status IN ('committed', 'fulfilled', 'cancelled') AND e_data.order_id IS NULL THEN 'data.order_id: is required when status is committed or fulfilled or cancelled; ' ELSE '' END,
+      CASE WHEN e_type = 'rims.item.snapshot.v1' AND e_data IS NOT NULL AND e_data.status IN ('committed') AND e_data.location_id IS NULL THEN 'data.location_id: is required when status is committed; ' ELSE '' END,
       CASE WHEN e_type = 'rims.pipeline.heartbeat.v1' AND e_data IS NOT NULL AND e_data.replica IS NULL THEN 'data.replica: is required; ' ELSE '' END,
       CASE WHEN e_type = 'rims.pipeline.heartbeat.v1' AND e_data IS NOT NULL AND LENGTH(e_data.replica) < 1 THEN 'data.replica: must not be empty; ' ELSE '' END,
       CASE WHEN e_type = 'rims.pipeline.heartbeat.v1' AND e_data IS NOT NULL AND LENGTH(e_data.replica) > 256 THEN 'data.replica: must be at most 256 characters; ' ELSE '' END,
@@ -109,22 +126,29 @@ NULLIF(RTRIM(CONCAT(
       CASE WHEN e_type = 'rims.item.cancelled.v1' AND e_data IS NOT NULL AND e_data.item_id IS NULL THEN 'data.item_id: is required; ' ELSE '' END,
       CASE WHEN e_type = 'rims.item.cancelled.v1' AND e_data IS NOT NULL AND e_data.order_id IS NULL THEN 'data.order_id: is required; ' ELSE '' END,
       CASE WHEN e_type = 'rims.item.cancelled.v1' AND e_data IS NOT NULL AND e_data.reason IS NULL THEN 'data.reason: is required; ' ELSE '' END,
+      CASE WHEN e_type = 'rims.item.snapshot.v1' AND e_data IS NOT NULL AND e_data.item_id IS NULL THEN 'data.item_id: is required; ' ELSE '' END,
+      CASE WHEN e_type = 'rims.item.snapshot.v1' AND e_data IS NOT NULL AND e_data.status IS NULL THEN 'data.status: is required; ' ELSE '' END,
+      CASE WHEN e_type = 'rims.item.snapshot.v1' AND e_data IS NOT NULL AND e_data.status NOT IN ('committed', 'available', 'fulfilled', 'cancelled') THEN 'data.status: must be one of committed, available, fulfilled, cancelled; ' ELSE '' END,
+      CASE WHEN e_type = 'rims.item.snapshot.v1' AND e_data IS NOT NULL AND e_data.sku IS NULL THEN 'data.sku: is required; ' ELSE '' END,
+      CASE WHEN e_type = 'rims.item.snapshot.v1' AND e_data IS NOT NULL AND e_data.quantity IS NULL THEN 'data.quantity: is required; ' ELSE '' END,
       CASE WHEN e_type = 'rims.pipeline.heartbeat.v1' AND e_data IS NOT NULL AND e_data.replica IS NULL THEN 'data.replica: is required; ' ELSE '' END,
       CASE WHEN e_type = 'rims.pipeline.heartbeat.v1' AND e_data IS NOT NULL AND e_data.sent_at IS NULL THEN 'data.sent_at: is required; ' ELSE '' END
     ) = '' THEN CASE
-      WHEN e_type IN ('rims.item.committed.v1', 'rims.item.released.v1', 'rims.item.fulfilled.v1', 'rims.item.cancelled.v1') AND e_subject <> e_data.item_id THEN 'subject: must equal data.item_id; '
+      WHEN e_type IN ('rims.item.committed.v1', 'rims.item.released.v1', 'rims.item.fulfilled.v1', 'rims.item.cancelled.v1', 'rims.item.snapshot.v1') AND e_subject <> e_data.item_id THEN 'subject: must equal data.item_id; '
       WHEN e_type IN ('rims.pipeline.heartbeat.v1') AND e_subject <> CONCAT('heartbeat/', e_data.replica) THEN 'subject: must equal heartbeat/<data.replica>; '
       ELSE '' END ELSE '' END
     ), '; '), '')
   END
 );
 
--- The item status an event type results in (eventCatalog[type].status).
-CREATE OR REPLACE FUNCTION {{core}}.item_status_of(e_type STRING) RETURNS STRING AS (
+-- The item status an event results in: eventCatalog[type].status, or its data.status (e_status)
+-- for a type that takes its status from its data (the snapshot). NULL for a pipeline event.
+CREATE OR REPLACE FUNCTION {{core}}.item_status_of(e_type STRING, e_status STRING) RETURNS STRING AS (
   CASE e_type
     WHEN 'rims.item.committed.v1' THEN 'committed'
     WHEN 'rims.item.released.v1' THEN 'available'
     WHEN 'rims.item.fulfilled.v1' THEN 'fulfilled'
     WHEN 'rims.item.cancelled.v1' THEN 'cancelled'
+    WHEN 'rims.item.snapshot.v1' THEN e_status
   END
 );

@@ -21,7 +21,7 @@ FROM (
   SELECT
     subject AS item_id,
     sequence AS version,
-    {{core}}.item_status_of(type) AS status,
+    {{core}}.item_status_of(type, JSON_VALUE(data, '$.status')) AS status,
     JSON_VALUE(data, '$.order_id') AS order_id,
     JSON_VALUE(data, '$.sku') AS sku,
     CAST(JSON_VALUE(data, '$.quantity') AS INT64) AS quantity,

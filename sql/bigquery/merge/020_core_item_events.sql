@@ -20,7 +20,7 @@ USING (
       specversion, id, source, type, subject, time, sequence, datacontenttype, data, traceparent
     ) IS NULL
     -- A pipeline event (the heartbeat) has no item status: never an item, never in item state.
-    AND {{core}}.item_status_of(type) IS NOT NULL
+    AND {{core}}.item_status_of(type, data.status) IS NOT NULL
     -- Only events inside the bounds the ON clause searches. The bounds come from 010_window.sql, run
     -- earlier: a copy landing in between with a time outside them would find no Core row and be
     -- inserted twice. Left out here, it is merged by the next run, whose lookback covers it.

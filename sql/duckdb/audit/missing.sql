@@ -10,7 +10,7 @@ WHERE r.publish_time >= $audit_from AND r.publish_time < $audit_to
     r.specversion, r.id, r.source, r.type, r.subject, r.time, r.sequence, r.datacontenttype, r.data,
     r.traceparent
   ) IS NULL
-  AND {{core}}.item_status_of(r.type) IS NOT NULL
+  AND {{core}}.item_status_of(r.type, r.data.status) IS NOT NULL
   -- Copies of an event share its time: constant bounds (the event-time range of the window's valid
   -- rows) prune Core to the partitions they can be in.
   AND NOT EXISTS (

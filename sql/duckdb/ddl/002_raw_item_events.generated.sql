@@ -10,7 +10,7 @@ CREATE TABLE IF NOT EXISTS {{raw}}.item_events (
   time VARCHAR,
   sequence VARCHAR,
   datacontenttype VARCHAR,
-  data STRUCT(item_id VARCHAR, order_id VARCHAR, sku VARCHAR, quantity BIGINT, location_id VARCHAR, reason VARCHAR, shipment_id VARCHAR, replica VARCHAR, sent_at VARCHAR),
+  data STRUCT(item_id VARCHAR, order_id VARCHAR, sku VARCHAR, quantity BIGINT, location_id VARCHAR, reason VARCHAR, shipment_id VARCHAR, status VARCHAR, replica VARCHAR, sent_at VARCHAR),
   traceparent VARCHAR,
   subscription_name VARCHAR,
   message_id VARCHAR,

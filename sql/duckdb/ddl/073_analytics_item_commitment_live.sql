@@ -13,12 +13,12 @@ FROM (
   UNION ALL
   SELECT
     subject AS item_id,
-    {{core}}.item_status_of(type) AS status,
+    {{core}}.item_status_of(type, data.status) AS status,
     data.order_id AS order_id,
-    CASE WHEN {{core}}.item_status_of(type) = 'committed' THEN data.sku END AS sku,
-    CASE WHEN {{core}}.item_status_of(type) = 'committed' THEN data.quantity END AS quantity,
-    CASE WHEN {{core}}.item_status_of(type) = 'committed' THEN data.location_id END AS location_id,
-    {{core}}.item_status_of(type) = 'committed' AS is_potentially_committed,
+    CASE WHEN {{core}}.item_status_of(type, data.status) = 'committed' THEN data.sku END AS sku,
+    CASE WHEN {{core}}.item_status_of(type, data.status) = 'committed' THEN data.quantity END AS quantity,
+    CASE WHEN {{core}}.item_status_of(type, data.status) = 'committed' THEN data.location_id END AS location_id,
+    {{core}}.item_status_of(type, data.status) = 'committed' AS is_potentially_committed,
     CAST(sequence AS BIGINT) AS version,
     id AS last_event_id,
     {{core}}.item_event_time(time) AS last_event_time,

@@ -11,7 +11,7 @@ SELECT
   row->>'time' AS time,
   row->>'sequence' AS sequence,
   row->>'datacontenttype' AS datacontenttype,
-  json_transform(row->'data', '{"item_id":"VARCHAR","order_id":"VARCHAR","sku":"VARCHAR","quantity":"BIGINT","location_id":"VARCHAR","reason":"VARCHAR","shipment_id":"VARCHAR","replica":"VARCHAR","sent_at":"VARCHAR"}') AS data,
+  json_transform(row->'data', '{"item_id":"VARCHAR","order_id":"VARCHAR","sku":"VARCHAR","quantity":"BIGINT","location_id":"VARCHAR","reason":"VARCHAR","shipment_id":"VARCHAR","status":"VARCHAR","replica":"VARCHAR","sent_at":"VARCHAR"}') AS data,
   row->>'traceparent' AS traceparent,
   row->>'subscription_name' AS subscription_name,
   row->>'message_id' AS message_id,

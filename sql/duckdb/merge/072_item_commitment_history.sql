@@ -22,7 +22,7 @@ USING (
     SELECT
       subject AS item_id,
       sequence AS version,
-      {{core}}.item_status_of(type) AS status,
+      {{core}}.item_status_of(type, data->>'status') AS status,
       data->>'order_id' AS order_id,
       data->>'sku' AS sku,
       CAST(data->>'quantity' AS BIGINT) AS quantity,

@@ -39,7 +39,7 @@ export function bigQueryRawTableDdl(): string {
   ].join('\n');
 }
 
-/** `item_event_reject_reason(...)` and `item_status_of(type)` as BigQuery SQL functions. */
+/** `item_event_reject_reason(...)` and `item_status_of(type, status)` as BigQuery SQL functions. */
 export function bigQueryValidationFunctions(): string {
   const { rejectReason, statuses } = validationBodies('bigquery');
   const params = validatedColumns().map((column) =>
@@ -56,8 +56,9 @@ export function bigQueryValidationFunctions(): string {
     '-- NULL when @rims/schemas accepts the event, else every issue as `path: message; path: message`.',
     `CREATE OR REPLACE FUNCTION {{core}}.item_event_reject_reason(\n  ${params.join(',\n  ')}\n) RETURNS STRING AS (\n${rejectReason}\n);`,
     '',
-    '-- The item status an event type results in (eventCatalog[type].status).',
-    `CREATE OR REPLACE FUNCTION {{core}}.item_status_of(e_type STRING) RETURNS STRING AS (\n  CASE e_type\n${statuses}\n  END\n);`,
+    '-- The item status an event results in: eventCatalog[type].status, or its data.status (e_status)',
+    '-- for a type that takes its status from its data (the snapshot). NULL for a pipeline event.',
+    `CREATE OR REPLACE FUNCTION {{core}}.item_status_of(e_type STRING, e_status STRING) RETURNS STRING AS (\n  CASE e_type\n${statuses}\n  END\n);`,
     '',
   ].join('\n');
 }

@@ -6,10 +6,11 @@ import { z } from 'zod';
 import {
   RIMS_EVENT_TYPES,
   ITEM_EVENT_TYPES,
+  STATUS_FROM_DATA,
   envelopeSchemaFor,
   eventCatalog,
   rawItemEventsColumns,
-  statusOf,
+  requiredWhenOf,
   type BigQueryColumn,
   type ItemEventType,
   type SubjectRule,
@@ -23,6 +24,7 @@ export const HEADER =
 interface JsonSchemaProperty {
   type?: string;
   const?: unknown;
+  enum?: unknown[];
   format?: string;
   pattern?: string;
   minLength?: number;
@@ -76,6 +78,14 @@ function propertyChecks(
     checks.push({
       when: `${value} <> ${literal}`,
       issue: `${path}: must be ${property.const}`,
+      aborts: true,
+    });
+  }
+  if (property.enum?.every((value) => typeof value === 'string') === true) {
+    const literals = property.enum.map((value) => sqlString(value, dialect));
+    checks.push({
+      when: `${value} NOT IN (${literals.join(', ')})`,
+      issue: `${path}: must be one of ${property.enum.join(', ')}`,
       aborts: true,
     });
   }
@@ -177,6 +187,15 @@ function catalogueChecks(dialect: Dialect): Check[] {
         });
       }
     }
+    // Fields required for some statuses only (zod refinements, so not in the JSON Schema's `required`).
+    for (const [field, statuses] of Object.entries(requiredWhenOf(type))) {
+      const listed = statuses.map((status) => sqlString(status, dialect)).join(', ');
+      checks.push({
+        when: `${PARAM('type')} = ${sqlString(type, dialect)} AND ${PARAM('data')} IS NOT NULL AND ${PARAM('data')}.status IN (${listed}) AND ${PARAM('data')}.${field} IS NULL`,
+        issue: `data.${field}: is required when status is ${statuses.join(' or ')}`,
+        aborts: false,
+      });
+    }
   }
   return checks;
 }
@@ -207,7 +226,8 @@ export function validatedColumns(): BigQueryColumn[] {
 
 /**
  * The body of `item_event_reject_reason(...)`: NULL for an event @rims/schemas accepts, else its
- * issues as `path: message; path: message`; and the CASE arms of `item_status_of(type)`.
+ * issues as `path: message; path: message`; and the CASE arms of `item_status_of(type, status)`, where
+ * `status` is the event's `data.status` (the status of a type that takes it from its data).
  */
 export function validationBodies(dialect: Dialect): { rejectReason: string; statuses: string } {
   const checks = catalogueChecks(dialect);
@@ -245,9 +265,10 @@ export function validationBodies(dialect: Dialect): { rejectReason: string; stat
     '  END',
   ].join('\n');
   // A pipeline event has no item status: item_status_of returns NULL for it.
-  const statuses = ITEM_EVENT_TYPES.map(
-    (type: ItemEventType) =>
-      `    WHEN ${sqlString(type, dialect)} THEN ${sqlString(statusOf(type), dialect)}`,
-  ).join('\n');
+  const statuses = ITEM_EVENT_TYPES.map((type: ItemEventType) => {
+    const status = eventCatalog[type].status;
+    const result = status === STATUS_FROM_DATA ? PARAM('status') : sqlString(status, dialect);
+    return `    WHEN ${sqlString(type, dialect)} THEN ${result}`;
+  }).join('\n');
   return { rejectReason: body, statuses };
 }

@@ -17,7 +17,7 @@ export function duckdbRawTableDdl(): string {
   ].join('\n');
 }
 
-/** `item_event_reject_reason(...)` and `item_status_of(type)` as DuckDB macros (untyped: by field name). */
+/** `item_event_reject_reason(...)` and `item_status_of(type, status)` as DuckDB macros (untyped: by field name). */
 export function duckdbValidationFunctions(): string {
   const { rejectReason, statuses } = validationBodies('duckdb');
   const params = validatedColumns().map((column) => PARAM(column.name));
@@ -26,8 +26,9 @@ export function duckdbValidationFunctions(): string {
     '-- NULL when @rims/schemas accepts the event, else every issue as `path: message; path: message`.',
     `CREATE OR REPLACE MACRO {{core}}.item_event_reject_reason(\n  ${params.join(',\n  ')}\n) AS (\n${rejectReason}\n);`,
     '',
-    '-- The item status an event type results in (eventCatalog[type].status).',
-    `CREATE OR REPLACE MACRO {{core}}.item_status_of(e_type) AS (\n  CASE e_type\n${statuses}\n  END\n);`,
+    '-- The item status an event results in: eventCatalog[type].status, or its data.status (e_status)',
+    '-- for a type that takes its status from its data (the snapshot). NULL for a pipeline event.',
+    `CREATE OR REPLACE MACRO {{core}}.item_status_of(e_type, e_status) AS (\n  CASE e_type\n${statuses}\n  END\n);`,
     '',
   ].join('\n');
 }

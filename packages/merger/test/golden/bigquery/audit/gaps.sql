@@ -23,7 +23,7 @@ known AS (
       r.specversion, r.id, r.source, r.type, r.subject, r.time, r.sequence, r.datacontenttype, r.data,
       r.traceparent
     ) IS NULL
-    AND `rims_core`.item_status_of(r.type) IS NOT NULL
+    AND `rims_core`.item_status_of(r.type, r.data.status) IS NOT NULL
     AND NOT EXISTS (
       SELECT 1 FROM `rims_core`.item_events AS c WHERE c.time >= @core_from AND c.id = r.id
     )

@@ -10,7 +10,7 @@ CREATE TABLE IF NOT EXISTS `rims_raw`.item_events (
   time STRING OPTIONS (description = 'RFC 3339 time of the state change'),
   sequence STRING OPTIONS (description = 'Per-subject sequence number as a decimal string (CloudEvents sequence extension)'),
   datacontenttype STRING OPTIONS (description = 'Media type of data'),
-  data STRUCT<item_id STRING, order_id STRING, sku STRING, quantity INT64, location_id STRING, reason STRING, shipment_id STRING, replica STRING, sent_at STRING> OPTIONS (description = 'The event payload: the union of every event type’s data fields'),
+  data STRUCT<item_id STRING, order_id STRING, sku STRING, quantity INT64, location_id STRING, reason STRING, shipment_id STRING, status STRING, replica STRING, sent_at STRING> OPTIONS (description = 'The event payload: the union of every event type’s data fields'),
   traceparent STRING OPTIONS (description = 'W3C trace context of the enqueuing code (CloudEvents distributed tracing extension)'),
   subscription_name STRING OPTIONS (description = 'Pub/Sub subscription that wrote the row'),
   message_id STRING OPTIONS (description = 'Pub/Sub message id'),

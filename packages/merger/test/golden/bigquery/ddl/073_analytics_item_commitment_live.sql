@@ -19,12 +19,12 @@ FROM (
   UNION ALL
   SELECT
     subject AS item_id,
-    `rims_core`.item_status_of(type) AS status,
+    `rims_core`.item_status_of(type, data.status) AS status,
     data.order_id AS order_id,
-    IF(`rims_core`.item_status_of(type) = 'committed', data.sku, NULL) AS sku,
-    IF(`rims_core`.item_status_of(type) = 'committed', data.quantity, NULL) AS quantity,
-    IF(`rims_core`.item_status_of(type) = 'committed', data.location_id, NULL) AS location_id,
-    `rims_core`.item_status_of(type) = 'committed' AS is_potentially_committed,
+    IF(`rims_core`.item_status_of(type, data.status) = 'committed', data.sku, NULL) AS sku,
+    IF(`rims_core`.item_status_of(type, data.status) = 'committed', data.quantity, NULL) AS quantity,
+    IF(`rims_core`.item_status_of(type, data.status) = 'committed', data.location_id, NULL) AS location_id,
+    `rims_core`.item_status_of(type, data.status) = 'committed' AS is_potentially_committed,
     CAST(sequence AS INT64) AS version,
     id AS last_event_id,
     `rims_core`.item_event_time(time) AS last_event_time,

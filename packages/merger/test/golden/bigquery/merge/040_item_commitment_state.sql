@@ -20,7 +20,7 @@ USING (
   FROM (
     SELECT
       subject AS item_id,
-      `rims_core`.item_status_of(type) AS status,
+      `rims_core`.item_status_of(type, data.status) AS status,
       data.order_id AS order_id,
       data.sku AS sku,
       data.quantity AS quantity,
@@ -35,7 +35,7 @@ USING (
         specversion, id, source, type, subject, time, sequence, datacontenttype, data, traceparent
       ) IS NULL
       -- A pipeline event (the heartbeat) has no item status: never an item, never in item state.
-      AND `rims_core`.item_status_of(type) IS NOT NULL
+      AND `rims_core`.item_status_of(type, data.status) IS NOT NULL
       -- The events Core takes in this run (020 applies the same bounds), so State never gets ahead
       -- of Core with a row that landed after 010_window.sql ran.
       AND `rims_core`.item_event_time(time) BETWEEN @min_time AND @max_time
