@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { seededRandom } from '@rims/test-harness';
 import {
+  STRUCTURED_CONTENT_TYPE,
   buildCloudEvent,
+  safeDecodePubSubMessage,
   toPubSubMessage,
   type EventData,
   type RimsCloudEvent,
@@ -113,6 +115,29 @@ export function heartbeatEvent(
 }
 
 /**
+ * A body as a producer would publish it: a valid event through toPubSubMessage; an invalid one (which
+ * toPubSubMessage, through the cloudevents SDK, refuses or repairs) as its JSON text, structured
+ * mode when it looks like a CloudEvent.
+ */
+function encodeBody(body: unknown): {
+  data: Buffer;
+  attributes: Record<string, string>;
+  orderingKey: string;
+} {
+  const data = Buffer.from(JSON.stringify(body));
+  if (typeof body !== 'object' || body === null || !('specversion' in body)) {
+    return { data, attributes: {}, orderingKey: '' };
+  }
+  if (safeDecodePubSubMessage({ data }).ok) return toPubSubMessage(body as RimsCloudEvent);
+  const subject = (body as { subject?: unknown }).subject;
+  return {
+    data,
+    attributes: { 'content-type': STRUCTURED_CONTENT_TYPE },
+    orderingKey: typeof subject === 'string' ? subject : '',
+  };
+}
+
+/**
  * Lands bodies in the raw table exactly as the lander (and the BigQuery subscription) would: each
  * through toRawRow with the given publish time and message id. Unwritable bodies throw.
  */
@@ -121,10 +146,7 @@ export async function landRaw(
   messages: readonly { body: unknown; publishTime: Date; messageId?: string }[],
 ): Promise<void> {
   const rows = messages.map((message, index) => {
-    const encoded =
-      typeof message.body === 'object' && message.body !== null && 'specversion' in message.body
-        ? toPubSubMessage(message.body as RimsCloudEvent)
-        : { data: Buffer.from(JSON.stringify(message.body)), attributes: {}, orderingKey: '' };
+    const encoded = encodeBody(message.body);
     const result = toRawRow(
       {
         data: encoded.data,

@@ -1,3 +1,4 @@
+import { CloudEvent, V1, ValidationError } from 'cloudevents';
 import { z } from 'zod';
 import {
   EventValidationError,
@@ -16,8 +17,8 @@ import {
 } from './event-types.js';
 import { loneSurrogateIssues } from './lone-surrogates.js';
 
-/** The CloudEvents spec version RIMS events use. */
-export const CLOUDEVENTS_SPECVERSION = '1.0';
+/** The CloudEvents spec version RIMS events use (the cloudevents SDK's `V1`). */
+export const CLOUDEVENTS_SPECVERSION = V1;
 /** `datacontenttype` of every RIMS event: `data` is a JSON object. */
 export const DATA_CONTENT_TYPE = 'application/json';
 /** Pub/Sub `content-type` attribute of a structured-mode CloudEvent. */
@@ -217,9 +218,11 @@ export interface CloudEventFields<T extends RimsEventType = RimsEventType> {
 }
 
 /**
- * Builds the structured-mode CloudEvent for stored event fields. It does not validate; call
- * {@link parseCloudEvent} where input is not already trusted.
+ * Builds the CloudEvent for stored event fields with the cloudevents SDK, which checks it against
+ * the CloudEvents 1.0 spec (required attributes, attribute and extension names, value types). It
+ * does not check the RIMS catalogue; call {@link parseCloudEvent} where input is not already trusted.
  *
+ * @throws {EventValidationError} (code `cloudevents_spec` per issue) when the spec rejects an attribute
  * @example
  * import { randomUUID } from 'node:crypto';
  * import { buildCloudEvent } from '@rims/schemas';
@@ -227,8 +230,10 @@ export interface CloudEventFields<T extends RimsEventType = RimsEventType> {
  *   subject: 'item-1', time: new Date(), sequence: 2,
  *   data: { item_id: 'item-1', order_id: 'o-9', reason: 'timeout' } });
  */
-export function buildCloudEvent<T extends RimsEventType>(fields: CloudEventFields<T>): RimsCloudEvent<T> {
-  const event = {
+export function buildCloudEvent<T extends RimsEventType>(
+  fields: CloudEventFields<T>,
+): RimsCloudEvent<T> & CloudEvent<EventData<T>> {
+  const event = toCloudEvent({
     specversion: CLOUDEVENTS_SPECVERSION,
     id: fields.id,
     source: fields.source,
@@ -239,6 +244,50 @@ export function buildCloudEvent<T extends RimsEventType>(fields: CloudEventField
     datacontenttype: DATA_CONTENT_TYPE,
     data: fields.data,
     ...(fields.traceparent ? { traceparent: fields.traceparent } : {}),
-  };
-  return event as unknown as RimsCloudEvent<T>;
+  } as RimsCloudEvent<T>);
+  return event as RimsCloudEvent<T> & CloudEvent<EventData<T>>;
+}
+
+/**
+ * A RIMS event as a cloudevents SDK `CloudEvent` (for code built on the SDK: its HTTP and Kafka
+ * bindings, `cloneWith`, `emit`), checked by the SDK against the CloudEvents 1.0 spec.
+ *
+ * @throws {EventValidationError} (code `cloudevents_spec` per issue) when the spec rejects an attribute
+ * @example
+ * import { decodePubSubMessage, toCloudEvent } from '@rims/schemas';
+ * const cloudEvent = toCloudEvent(decodePubSubMessage(message));
+ * console.log(cloudEvent.sequence, cloudEvent.data);
+ */
+export function toCloudEvent<T extends RimsEventType>(event: RimsCloudEvent<T>): CloudEvent<EventData<T>> {
+  // The SDK takes every attribute it does not know as an extension and refuses an undefined one.
+  const attributes = Object.fromEntries(Object.entries(event).filter(([, value]) => value !== undefined));
+  try {
+    return new CloudEvent<EventData<T>>(attributes, true);
+  } catch (error) {
+    if (error instanceof ValidationError) throw new EventValidationError(specIssues(error), { cause: error });
+    throw error;
+  }
+}
+
+/** The SDK's validation errors as issues naming the attribute (ajv's instance path, or the message). */
+function specIssues(error: ValidationError): ValidationIssue[] {
+  const found = (error.errors ?? []).map((problem) =>
+    typeof problem === 'string'
+      ? { path: '', message: problem, code: 'cloudevents_spec' }
+      : {
+          path: problem.instancePath.replace(/^\//, '').replaceAll('/', '.'),
+          message: `${problem.instancePath.replace(/^\//, '') || 'event'} ${problem.message ?? 'is invalid'} (CloudEvents 1.0)`,
+          code: 'cloudevents_spec',
+        },
+  );
+  return found.length > 0 ? found : [{ path: '', message: error.message, code: 'cloudevents_spec' }];
+}
+
+/**
+ * The structured-mode JSON text of an SDK event, with `time` exactly as the event holds it: the
+ * SDK's own `toJSON` re-renders time through a JavaScript Date, which would cut PostgreSQL's
+ * microseconds to milliseconds (and turn an offset into `Z`).
+ */
+export function structuredJson(event: CloudEvent<unknown>): string {
+  return JSON.stringify({ ...event.toJSON(), time: event.time });
 }

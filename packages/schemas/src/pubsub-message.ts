@@ -1,11 +1,15 @@
 import { Buffer } from 'node:buffer';
+import type { CloudEvent } from 'cloudevents';
 import { EventDecodeError, EventValidationError } from './errors.js';
 import {
   DATA_CONTENT_TYPE,
   STRUCTURED_CONTENT_TYPE,
   parseCloudEvent,
+  structuredJson,
+  toCloudEvent,
   type RimsCloudEvent,
 } from './envelope.js';
+import type { EventData, RimsEventType } from './event-types.js';
 
 /**
  * Envelope attributes copied to Pub/Sub attributes (as `ce-<name>`) so subscriptions can filter,
@@ -28,15 +32,18 @@ export interface OutgoingPubSubMessage {
 }
 
 /**
- * Encodes an event as a structured-mode CloudEvent Pub/Sub message, ordered by subject.
+ * Encodes an event as a structured-mode CloudEvent Pub/Sub message, ordered by subject: the body is
+ * the cloudevents SDK's structured JSON (so the SDK checks the spec), the ce-* attributes copied.
  *
+ * @throws {EventValidationError} when the CloudEvents spec rejects an attribute (see {@link toCloudEvent})
  * @example
  * await topic.publishMessage(toPubSubMessage(event));
  */
 export function toPubSubMessage(event: RimsCloudEvent): OutgoingPubSubMessage {
+  const cloudEvent = toCloudEvent(event);
   const attributes: Record<string, string> = { 'content-type': STRUCTURED_CONTENT_TYPE };
   for (const name of COPIED_ATTRIBUTES) attributes[`ce-${name}`] = event[name];
-  return { data: Buffer.from(JSON.stringify(event)), attributes, orderingKey: event.subject };
+  return { data: Buffer.from(structuredJson(cloudEvent)), attributes, orderingKey: event.subject };
 }
 
 /**
@@ -85,6 +92,20 @@ export function decodePubSubMessage(message: PubSubMessageLike): RimsCloudEvent 
   throw new EventDecodeError(
     `message has neither a content-type of ${STRUCTURED_CONTENT_TYPE} nor ce-* attributes, and its body is not a CloudEvent`,
   );
+}
+
+/**
+ * Like {@link decodePubSubMessage}, but returns the event as a cloudevents SDK `CloudEvent`, for
+ * consumers built on the SDK. Validated by @rims/schemas first, then by the SDK.
+ *
+ * @example
+ * const event = decodePubSubMessageAsCloudEvent(message);
+ * if (event.type === 'rims.item.committed.v1') console.log(event.subject, event.sequence);
+ */
+export function decodePubSubMessageAsCloudEvent(
+  message: PubSubMessageLike,
+): CloudEvent<EventData<RimsEventType>> {
+  return toCloudEvent(decodePubSubMessage(message));
 }
 
 /** The outcome of {@link safeDecodePubSubMessage}. */

@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer';
+import { CloudEvent } from 'cloudevents';
 import { describe, expect, it } from 'vitest';
 import {
   EventDecodeError,
@@ -6,6 +7,8 @@ import {
   UnknownEventTypeError,
   buildCloudEvent,
   decodePubSubMessage,
+  decodePubSubMessageAsCloudEvent,
+  toCloudEvent,
   safeDecodePubSubMessage,
   toPubSubMessage,
 } from '../src/index.js';
@@ -57,6 +60,59 @@ describe('buildCloudEvent', () => {
       datacontenttype: 'application/json',
       data: { item_id: 'item-1', order_id: 'o-1' },
     });
+  });
+});
+
+describe('the cloudevents SDK builds the envelope', () => {
+  it('buildCloudEvent returns an SDK CloudEvent the SDK validated', () => {
+    const event = buildCloudEvent({ ...committedEvent(), sequence: 3 });
+    expect(event).toBeInstanceOf(CloudEvent);
+    expect(event.validate()).toBe(true);
+    expect(event.sequence, 'the sequence extension').toBe('3');
+  });
+
+  it('keeps time to the microsecond on the wire (the SDK’s toJSON alone would cut it to milliseconds)', () => {
+    const time = '2026-11-22T10:00:00.123456Z';
+    const message = toPubSubMessage(committedEvent({ time }));
+    expect((JSON.parse(message.data.toString('utf8')) as { time: string }).time).toBe(time);
+    expect(message.attributes['ce-time']).toBe(time);
+  });
+
+  it('refuses what the CloudEvents spec refuses, naming the attribute', () => {
+    const attempt = (event: object) => {
+      try {
+        toCloudEvent(event as ReturnType<typeof committedEvent>);
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    };
+    const badTime = attempt({ ...committedEvent(), time: 'yesterday' });
+    expect(badTime).toBeInstanceOf(EventValidationError);
+    expect((badTime as EventValidationError).issues).toEqual([
+      {
+        path: 'time',
+        code: 'cloudevents_spec',
+        message: 'time must match format "date-time" (CloudEvents 1.0)',
+      },
+    ]);
+    const badExtension = attempt({ ...committedEvent(), partition_key: 'p' });
+    expect((badExtension as EventValidationError).issues[0]?.message).toMatch(
+      /^invalid extension name: partition_key/,
+    );
+  });
+
+  it('hands consumers an SDK CloudEvent when they ask for one', () => {
+    const event = decodePubSubMessageAsCloudEvent(toPubSubMessage(committedEvent()));
+    expect(event).toBeInstanceOf(CloudEvent);
+    expect({ subject: event.subject, sequence: event.sequence, data: event.data }).toEqual({
+      subject: 'item-1',
+      sequence: '3',
+      data: committedEvent().data,
+    });
+    expect(() =>
+      decodePubSubMessageAsCloudEvent(toPubSubMessage(committedEvent({ subject: 'item-2' }))),
+    ).toThrow(EventValidationError);
   });
 });
 
