@@ -1,4 +1,9 @@
 import { resolveDatasets, type Datasets } from './datasets.js';
+import {
+  DISCREPANCY_AUDIT_STATEMENT,
+  discrepanciesFromRows,
+  type StateDiscrepancy,
+} from './discrepancies.js';
 import { MergerConfigError } from './errors.js';
 import { DEFAULT_LOOKBACK_MS, readWatermark } from './merge.js';
 import { intParam, timestampParam } from './params.js';
@@ -90,7 +95,17 @@ export interface AuditReport {
    * all of them), when there are any.
    */
   readonly repair: { readonly from: Date; readonly to: Date; readonly command: string } | undefined;
-  /** No subject finding, no gap and nothing behind the lookback (pending events do not count). */
+  /**
+   * Snapshots that differ from the state the warehouse derived before them (drift between the
+   * application and the warehouse), for the snapshots of the audited span; at most `limit`.
+   */
+  readonly discrepancies: readonly StateDiscrepancy[];
+  /** How many discrepancies there are; `discrepancies` lists at most `limit` of them. */
+  readonly discrepancyCount: number;
+  /**
+   * No subject finding, no gap, nothing behind the lookback and no discrepancy (pending events do
+   * not count).
+   */
   readonly clean: boolean;
 }
 
@@ -105,7 +120,8 @@ const num = (value: unknown): number | null => (value === null || value === unde
  * in each, sequence gaps in Core, and valid raw events missing from Core, split into those the next
  * incremental run still picks up (pending: information, so a daily audit under live traffic is
  * clean) and those that arrived behind the lookback window (findings, with the `run --from --to`
- * that repairs them). Rejected rows are listed by reason for information.
+ * that repairs them). Snapshots found to differ from the state derived before them (drift, from
+ * rims_core.item_state_discrepancies) are findings. Rejected rows are listed by reason for information.
  *
  * @example
  * import { parseDuration } from '@rims/schemas';
@@ -201,6 +217,8 @@ export async function runAudit(warehouse: Warehouse, options: AuditOptions = {})
   const behindLookbackCount = Number(summary.behind_events ?? 0);
   const pendingCount = Number(summary.pending_events ?? 0);
 
+  const drift = discrepanciesFromRows(await read(DISCREPANCY_AUDIT_STATEMENT, coreFrom));
+
   const rejected = (await read('audit/rejected.sql')).map((row) => ({
     reason: String(row.reason),
     messages: Number(row.messages),
@@ -236,7 +254,9 @@ export async function runAudit(warehouse: Warehouse, options: AuditOptions = {})
     limit,
     rejected,
     repair,
-    clean: subjects.length === 0 && gaps.length === 0 && behindLookbackCount === 0,
+    discrepancies: drift.discrepancies,
+    discrepancyCount: drift.count,
+    clean: subjects.length === 0 && gaps.length === 0 && behindLookbackCount === 0 && drift.count === 0,
   };
 }
 

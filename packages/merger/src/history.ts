@@ -29,27 +29,42 @@ export const startOfUtcDay = (date: Date): Date => new Date(Math.floor(date.getT
  * Rewrites the history of the items a chunk touched, from Core: records their earliest event time
  * (spans), reads the earliest of the touched items as the lower bound, then merges their
  * recomputed rows. `bounded` holds the run's parameters with the window query's `min_time`,
- * `max_time` (and on BigQuery `buckets`). Returns the history rows inserted or updated.
+ * `max_time` (and on BigQuery `buckets`). Returns the history rows inserted or updated and the
+ * lower bound it read from.
  *
  * @example
  * const statements = statementRunner(warehouse, DEFAULT_DATASETS);
  * const at = { type: 'TIMESTAMP', value: new Date() } as const;
- * const changed = await maintainHistory((path, values) => statements.run(path, values), {
+ * const { changed, historyFrom } = await maintainHistory((path, values) => statements.run(path, values), {
  *   ...{ window_from: at, window_to: at, min_time: at, max_time: at },
  *   holder: { type: 'STRING', value: 'my-run' },
  * });
  */
-export async function maintainHistory(step: RunStep, bounded: Record<string, QueryParam>): Promise<number> {
+export async function maintainHistory(
+  step: RunStep,
+  bounded: Record<string, QueryParam>,
+): Promise<HistoryChange> {
   await step(HISTORY_STATEMENTS.spans, bounded);
   const bounds = await step(HISTORY_STATEMENTS.bounds, bounded);
   const historyFrom = bounds.rows[0]?.history_from;
   // No span: the lease was lost before the spans MERGE applied (it is fenced), so nothing to do.
-  if (!(historyFrom instanceof Date)) return 0;
+  if (!(historyFrom instanceof Date)) return { changed: 0, historyFrom: undefined };
   const result = await step(HISTORY_STATEMENTS.history, {
     ...bounded,
     history_from: timestampParam(historyFrom),
   });
-  return result.affectedRows;
+  return { changed: result.affectedRows, historyFrom };
+}
+
+/** What {@link maintainHistory} did. */
+export interface HistoryChange {
+  /** History rows inserted or updated. */
+  readonly changed: number;
+  /**
+   * The lower bound the rewrite used (071): the earliest event time of the touched items; later
+   * steps on their history (drift detection) read from it. Undefined when nothing was rewritten.
+   */
+  readonly historyFrom: Date | undefined;
 }
 
 /**

@@ -61,6 +61,7 @@ export {
   daysParams,
   startOfUtcDay,
   type RunStep,
+  type HistoryChange,
 } from './history.js';
 export {
   STATE_COMPACTION_MIN_ROWS,
@@ -68,6 +69,12 @@ export {
   upgradeStateLayout,
   type StateCompaction,
 } from './state-layout.js';
+export {
+  DISCREPANCY_STATEMENT,
+  detectDiscrepancies,
+  type StateDiscrepancy,
+  type ItemStateColumns,
+} from './discrepancies.js';
 export { statementRunner, type StatementRunner, type StatementOptions } from './statement-runner.js';
 export { MergeLease, newHolderId, type LeaseState } from './lease.js';
 export {

@@ -70,6 +70,8 @@ export interface MergeChunkReport {
   readonly historyChanged: number;
   /** Rows of rims_analytics.daily_committed inserted, updated or deleted. */
   readonly dailyChanged: number;
+  /** Snapshots found to differ from the derived state before them (rims_core.item_state_discrepancies rows written). */
+  readonly discrepanciesFound: number;
   /** BigQuery bytes processed, or estimated by a dry run; null on DuckDB. */
   readonly bytesProcessed: number | null;
   readonly durationMs: number;

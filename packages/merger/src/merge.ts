@@ -21,6 +21,7 @@ import {
   maintainHistory,
   touchedDays,
 } from './history.js';
+import { DISCREPANCY_STATEMENT, detectDiscrepancies } from './discrepancies.js';
 import { intArrayParam, intParam, stringParam, timestampParam } from './params.js';
 import { mergeRunMetrics } from './run-metrics.js';
 import { compactStateIfDue } from './state-layout.js';
@@ -228,6 +229,7 @@ export async function runMerge(warehouse: Warehouse, options: MergeOptions = {})
       STATEMENTS.state,
       STATEMENTS.heartbeats,
       ...Object.values(HISTORY_STATEMENTS),
+      DISCREPANCY_STATEMENT,
     ]) {
       const result = await execute(path, values, runId, true);
       if (result.bytesProcessed !== null) bytes = (bytes ?? 0) + result.bytesProcessed;
@@ -243,6 +245,7 @@ export async function runMerge(warehouse: Warehouse, options: MergeOptions = {})
       stateChanged: 0,
       historyChanged: 0,
       dailyChanged: 0,
+      discrepanciesFound: 0,
       bytesProcessed: bytes,
       durationMs: Date.now() - started,
     };
@@ -272,7 +275,7 @@ export async function runMerge(warehouse: Warehouse, options: MergeOptions = {})
       };
       const counts = {
         ...{ rawRows: 0, validRows: 0, coreInserted: 0, rejectedInserted: 0, stateChanged: 0 },
-        ...{ historyChanged: 0, dailyChanged: 0 },
+        ...{ historyChanged: 0, dailyChanged: 0, discrepanciesFound: 0 },
       };
       // A history step: checked for a stop, under a renewed lease, its bytes counted.
       const step = async (path: string, stepValues: Record<string, QueryParam>) => {
@@ -307,7 +310,10 @@ export async function runMerge(warehouse: Warehouse, options: MergeOptions = {})
           stopIfAsked();
           // Heartbeats: rims_core.pipeline_heartbeats, never item tables (020 and 040 skip them).
           tally(await underLease(STATEMENTS.heartbeats, bounded, runId));
-          counts.historyChanged = await maintainHistory(step, bounded);
+          const history = await maintainHistory(step, bounded);
+          counts.historyChanged = history.changed;
+          if (history.historyFrom)
+            counts.discrepanciesFound = await detectDiscrepancies(step, bounded, history.historyFrom);
           // DuckDB: State's recent changes move into its base once grown (see state-layout.ts).
           if (dialect === 'duckdb') {
             const compaction = await compactStateIfDue(step, values, options.stateCompactionMinRows);

@@ -259,6 +259,7 @@ describe('BigQuery SQL under ZetaSQL analysis', () => {
       'rims_core.item_commitment_history': 'valid_from',
       'rims_core.item_history_spans': 'item_bucket',
       'rims_analytics.daily_committed': 'day',
+      'rims_core.item_state_discrepancies': 'snapshot_time',
     });
     expect(await analyzeAll(catalog, statements())).toEqual([]);
     const unfiltered = [...resolved].flatMap(([path, statement]) =>

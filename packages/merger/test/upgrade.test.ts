@@ -28,7 +28,7 @@ describe('an event type gains a field (DuckDB, end to end)', () => {
     const fields = (await warehouse.tableColumns('rims_raw', 'item_events'))
       ?.find((column) => column.name === 'data')
       ?.fields?.map((field) => field.name);
-    expect(fields?.slice(-4)).toEqual(['shipment_id', 'replica', 'sent_at', 'reason']);
+    expect(fields?.slice(-5)).toEqual(['shipment_id', 'status', 'replica', 'sent_at', 'reason']);
 
     // New events carry the field; shipment_id, a field of the same type, must not take its value.
     const released = itemEvent('rims.item.released.v1', 'up-1', 2, { reason: 'timeout' });
@@ -69,5 +69,36 @@ describe('an event type gains a field (DuckDB, end to end)', () => {
       { item_id: 'up-2', status: 'cancelled', version: 2 },
       { item_id: 'up-3', status: 'fulfilled', version: 1 },
     ]);
+  });
+
+  it('gives an older release snapshots: provision adds data.status and the discrepancies table', async () => {
+    const { warehouse } = local;
+    const now = new Date();
+    // The warehouse as a release before snapshots made it.
+    await warehouse.script('DROP TABLE rims_core.item_state_discrepancies');
+    await warehouse.script('ALTER TABLE rims_raw.item_events DROP COLUMN data.status');
+    const steps = await provisionWarehouse(warehouse);
+    expect(steps.filter((step) => step.action.startsWith('add column')).map((step) => step.action)).toEqual([
+      'add column data.status STRING to rims_raw.item_events (new in the event catalogue)',
+    ]);
+    const committed = itemEvent('rims.item.committed.v1', 'up-snap', 1);
+    const snapshot = itemEvent('rims.item.snapshot.v1', 'up-snap', 2, {
+      status: 'cancelled',
+      location_id: undefined,
+    });
+    await landRaw(
+      warehouse,
+      [committed, snapshot].map((body) => ({ body, publishTime: now })),
+    );
+    await runMerge(warehouse, { now: new Date(now.getTime() + 1000) });
+    expect(
+      await select(warehouse, `SELECT status FROM rims_core.item_commitment_state WHERE item_id = 'up-snap'`),
+    ).toEqual([{ status: 'cancelled' }]);
+    expect(
+      await select(
+        warehouse,
+        `SELECT event_id, snapshot_status, derived_status FROM rims_core.item_state_discrepancies`,
+      ),
+    ).toEqual([{ event_id: snapshot.id, snapshot_status: 'cancelled', derived_status: 'committed' }]);
   });
 });

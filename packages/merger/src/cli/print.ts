@@ -55,6 +55,19 @@ export function printAudit(out: (line: string) => void, report: AuditReport): vo
       `behind lookback: showing ${String(report.behindLookback.length)} of ${String(report.behindLookbackCount)} events (--limit ${String(report.limit)}); the repair covers all of them`,
     );
   if (report.repair) out(`repair with: ${report.repair.command}`);
+  if (report.discrepancyCount > 0)
+    out(
+      `${String(report.discrepancyCount)} discrepancy(ies): a snapshot differs from the state the warehouse derived before it (showing ${String(report.discrepancies.length)})`,
+    );
+  for (const found of report.discrepancies) {
+    const state = (side: typeof found.snapshot) =>
+      [side.status, side.orderId, side.sku, side.quantity, side.locationId]
+        .map((value) => (value === null ? '-' : String(value)))
+        .join(' ');
+    out(
+      `discrepancy: item ${found.itemId} sequence ${String(found.sequence)} (event ${found.eventId}): snapshot [${state(found.snapshot)}], derived [${state(found.derived)}] (status order sku quantity location)`,
+    );
+  }
   for (const rejected of report.rejected) out(`rejected ${String(rejected.messages)}x: ${rejected.reason}`);
   out(report.clean ? 'clean' : 'findings: see above');
 }
