@@ -62,8 +62,10 @@ export interface StateDiscrepancy {
   readonly runId: string;
 }
 
-const text = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
-const count = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+// Warehouse strings arrive as strings and integers as number or bigint, NULL as null.
+const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+const count = (value: unknown): number | null =>
+  value === null || value === undefined ? null : Number(value);
 
 function stateOf(row: QueryRow, side: 'snapshot' | 'derived'): ItemStateColumns {
   return {

@@ -52,7 +52,6 @@ describe('toRawRow: the row a use_table_schema + write_metadata + drop_unknown_f
           location_id: 'store-1',
           reason: null,
           shipment_id: null,
-      status: null,
           status: null,
           replica: null,
           sent_at: null,

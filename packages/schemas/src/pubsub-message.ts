@@ -9,7 +9,7 @@ import {
   toCloudEvent,
   type RimsCloudEvent,
 } from './envelope.js';
-import type { EventData, RimsEventType } from './event-types.js';
+import type { EventData } from './event-types.js';
 
 /**
  * Envelope attributes copied to Pub/Sub attributes (as `ce-<name>`) so subscriptions can filter,
@@ -102,9 +102,7 @@ export function decodePubSubMessage(message: PubSubMessageLike): RimsCloudEvent 
  * const event = decodePubSubMessageAsCloudEvent(message);
  * if (event.type === 'rims.item.committed.v1') console.log(event.subject, event.sequence);
  */
-export function decodePubSubMessageAsCloudEvent(
-  message: PubSubMessageLike,
-): CloudEvent<EventData<RimsEventType>> {
+export function decodePubSubMessageAsCloudEvent(message: PubSubMessageLike): CloudEvent<EventData> {
   return toCloudEvent(decodePubSubMessage(message));
 }
 
