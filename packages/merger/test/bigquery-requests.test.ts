@@ -51,9 +51,9 @@ describe('BigQuery client calls (against a local HTTP endpoint given as apiEndpo
       stateChanged: 2,
       historyChanged: 2,
       dailyChanged: 2,
-      // window, core, state, heartbeats, spans, bounds, history, daily and rejected: the bytes of
-      // the merge itself (not lease or run log).
-      bytesProcessed: 9 * 1048576,
+      // window, core, state, heartbeats, spans, bounds, history, discrepancies, daily and rejected:
+      // the bytes of the merge itself (not lease or run log).
+      bytesProcessed: 10 * 1048576,
     });
 
     const steps = fake.jobs.map((job) => job.configuration.labels.step);
@@ -72,6 +72,8 @@ describe('BigQuery client calls (against a local HTTP endpoint given as apiEndpo
       'merge-071_item_history_bounds',
       'lease',
       'merge-072_item_commitment_history',
+      'lease',
+      'merge-074_item_state_discrepancies',
       'lease',
       'merge-073_daily_committed',
       'lease',
@@ -94,7 +96,7 @@ describe('BigQuery client calls (against a local HTTP endpoint given as apiEndpo
     // Every step under the lease carries a job timeout that ends before the lease (15 minutes, just
     // renewed) can expire, less the margin: a MERGE cannot commit after another run took over.
     const underLease = fake.jobs.filter((job) => job.configuration.labels.step?.startsWith('merge-'));
-    expect(underLease).toHaveLength(9);
+    expect(underLease).toHaveLength(10);
     for (const job of underLease) {
       const timeout = Number(job.configuration.jobTimeoutMs);
       expect(timeout, job.configuration.labels.step).toBeGreaterThan(800_000);
@@ -136,7 +138,7 @@ describe('BigQuery client calls (against a local HTTP endpoint given as apiEndpo
     });
     expect(params(jobFor('runs/finish.sql'))).toMatchObject({
       outcome: { type: 'STRING', value: 'succeeded' },
-      bytes_processed: { type: 'INT64', value: 9 * 1048576 },
+      bytes_processed: { type: 'INT64', value: 10 * 1048576 },
       error: { type: 'STRING', value: null },
     });
   });
@@ -148,7 +150,7 @@ describe('BigQuery client calls (against a local HTTP endpoint given as apiEndpo
       to: new Date('2026-01-01T12:00:00Z'),
     });
     expect(report.outcome).toBe('dry-run');
-    expect(report.chunks[0]?.bytesProcessed).toBe(9 * 1048576);
+    expect(report.chunks[0]?.bytesProcessed).toBe(10 * 1048576);
     expect(fake.jobs.map((job) => job.configuration.labels.step)).toEqual([
       'merge-010_window',
       'merge-020_core_item_events',
@@ -159,6 +161,7 @@ describe('BigQuery client calls (against a local HTTP endpoint given as apiEndpo
       'merge-071_item_history_bounds',
       'merge-072_item_commitment_history',
       'merge-073_daily_committed',
+      'merge-074_item_state_discrepancies',
     ]);
     for (const job of fake.jobs) {
       expect(job.configuration.dryRun).toBe(true);
@@ -204,6 +207,7 @@ describe('BigQuery client calls (against a local HTTP endpoint given as apiEndpo
       'reason',
       'quantity',
       'shipment_id',
+      'status',
       'replica',
       'sent_at',
     ]);
@@ -215,6 +219,7 @@ describe('BigQuery client calls (against a local HTTP endpoint given as apiEndpo
     ).toEqual([
       'add column data.quantity INT64 to rims_raw.item_events (new in the event catalogue)',
       'add column data.shipment_id STRING to rims_raw.item_events (new in the event catalogue)',
+      'add column data.status STRING to rims_raw.item_events (new in the event catalogue)',
       'add column data.replica STRING to rims_raw.item_events (new in the event catalogue)',
       'add column data.sent_at STRING to rims_raw.item_events (new in the event catalogue)',
     ]);

@@ -164,6 +164,7 @@ describe('rims-merger (the binary)', () => {
     expect(empty.stderr).toContain('--from must be before --to');
   });
 
+  // Ten runs of the binary: the default 60 s is too short on a loaded machine.
   it('audits clean with events the next run merges, and reports findings with exit status 1', async () => {
     const env = { WAREHOUSE_URL: `duckdb://${join(dir, 'findings.duckdb')}` };
     expect((await cli(['provision', '--only', 'warehouse'], env)).code).toBe(0);
@@ -209,7 +210,7 @@ describe('rims-merger (the binary)', () => {
     expect((await cli(['run', '--from', repair?.[2] ?? '', '--to', repair?.[3] ?? ''], env)).code).toBe(0);
     const repaired = await cli(['audit', '--limit', '1'], env);
     expect(repaired.stdout).not.toContain('behind lookback');
-  });
+  }, 120_000);
 
   it('still merges each cycle of `run --every --land` when landing fails', async () => {
     const env = {

@@ -4,6 +4,7 @@
  * differs from the derived state at version n - 1, idempotently and whatever the landing order.
  */
 import { describe, expect, it } from 'vitest';
+import { printAudit } from '../src/cli/print.js';
 import { runAudit, runMerge, type Warehouse } from '../src/index.js';
 import { itemEvent, landRaw, plusMinutes, select, useDuckDbWarehouse } from './helpers.js';
 
@@ -176,6 +177,13 @@ describe('snapshots on DuckDB', () => {
       locationId: 'store-1',
     });
     expect(audit.subjects, 'drift is no Raw/Core/State disagreement').toEqual([]);
+    // `rims-merger audit` prints each one and exits 1 (it is not clean).
+    const printed: string[] = [];
+    printAudit((line) => printed.push(line), audit);
+    expect(printed).toContain(
+      `discrepancy: item s-drift sequence 2 (event ${drift2.id}): snapshot [available - - - -], derived [committed order-s-drift SKU-s-drift 2 store-1] (status order sku quantity location)`,
+    );
+    expect(printed.at(-1)).toBe('findings: see above');
     const sample = await runAudit(warehouse, { from: BASE, to: run2, now: run2, limit: 1 });
     expect([sample.discrepancies.length, sample.discrepancyCount]).toEqual([1, 2]);
   });

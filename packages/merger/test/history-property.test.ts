@@ -2,8 +2,9 @@
  * Property: whatever events exist, whatever order they land in, however they are split over runs
  * and duplicated, after the runs rims_core.item_commitment_history equals the full rebuild from
  * Core (history/rebuilt.sql), its current rows equal State (whenever State's recent changes moved
- * into its base), and rims_analytics.daily_committed equals the end-of-day as-of state. On a real
- * DuckDB file.
+ * into its base), rims_analytics.daily_committed equals the end-of-day as-of state, and
+ * rims_core.item_state_discrepancies holds exactly the snapshots that differ from the version
+ * before them in that rebuild. On a real DuckDB file.
  *
  * Replay a failure with the seed (and path) fast-check prints:
  * HISTORY_PROPERTY_SEED=123 HISTORY_PROPERTY_PATH=0:1 pnpm exec vitest run packages/merger/test/history-property.test.ts
@@ -11,7 +12,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ItemEventType, RimsCloudEvent } from '@rims/schemas';
+import { ITEM_STATUSES, type ItemEventType, type RimsCloudEvent } from '@rims/schemas';
 import {
   DEFAULT_DATASETS,
   HISTORY_REBUILT,
@@ -26,6 +27,7 @@ const TYPES: readonly ItemEventType[] = [
   'rims.item.released.v1',
   'rims.item.fulfilled.v1',
   'rims.item.cancelled.v1',
+  'rims.item.snapshot.v1',
 ];
 const EPOCH_OF_EVENTS = Date.UTC(2026, 1, 20);
 const FIRST_RUN = new Date('2026-03-01T12:00:00Z');
@@ -45,7 +47,7 @@ interface Step {
 }
 
 const step = fc.record({
-  type: fc.nat(3),
+  type: fc.nat(4),
   gap: fc.integer({ min: 1, max: 2 * 24 * 60 }),
   missing: fc.integer({ min: 0, max: 4 }).map((n) => n === 0),
   duplicate: fc.boolean(),
@@ -62,6 +64,21 @@ const scenario = fc.record({
   // DuckDB State: recent changes moved into its base after every run, sometimes, or never.
   compactionMinRows: fc.constantFrom(0, 2, 1_000_000),
 });
+
+/**
+ * A snapshot's data: a status drawn from the step, the fields of a committed event of the same
+ * step, and, for sku 0, the order of the event before it, so some snapshots match the state before
+ * them and some drift.
+ */
+function snapshotData(s: Step, item: string, sequence: number) {
+  return {
+    status: ITEM_STATUSES[(s.location + s.sku) % ITEM_STATUSES.length] ?? 'committed',
+    order_id: `order-${item}-${String(s.sku === 0 ? sequence - 1 : sequence)}`,
+    location_id: `store-${String(s.location)}`,
+    sku: `SKU-${String(s.sku)}`,
+    quantity: 1 + s.sku,
+  };
+}
 
 /** The events of a scenario (duplicates and rivals included; missing ones left out). */
 function eventsOf(items: readonly (readonly Step[])[]): RimsCloudEvent[] {
@@ -80,7 +97,9 @@ function eventsOf(items: readonly (readonly Step[])[]): RimsCloudEvent[] {
           sequence,
           type === 'rims.item.committed.v1'
             ? { location_id: `store-${String(s.location)}`, sku: `SKU-${String(s.sku)}`, quantity: 1 + s.sku }
-            : {},
+            : type === 'rims.item.snapshot.v1'
+              ? snapshotData(s, `p-${String(item)}`, sequence)
+              : {},
           id,
         );
         return { ...event, time: new Date(time).toISOString() } as RimsCloudEvent;
@@ -104,6 +123,7 @@ async function reset(warehouse: Warehouse): Promise<void> {
     'rims_core.item_history_spans',
     'rims_core.merge_runs',
     'rims_analytics.daily_committed',
+    'rims_core.item_state_discrepancies',
   ])
     await warehouse.query(`DELETE FROM ${table}`);
 }
@@ -121,6 +141,36 @@ async function historyAndRebuild(warehouse: Warehouse) {
     ),
     rebuilt: await select(warehouse, `SELECT ${HISTORY_COLUMNS} FROM (${rebuilt}) ORDER BY item_id, version`),
   };
+}
+
+/**
+ * The discrepancies the rebuilt history implies: each snapshot version whose version - 1 exists and
+ * differs (status; order_id when the snapshot states one; sku, quantity, location_id). Items with
+ * rival events are left out: a rival landing after a snapshot was compared changes version n - 1
+ * (or n) under a discrepancy already written, which is kept (two events claiming one sequence break
+ * the outbox's contract; the audit's counts show them).
+ */
+function expectedDiscrepancies(
+  rebuilt: readonly Record<string, unknown>[],
+  events: readonly RimsCloudEvent[],
+) {
+  const snapshots = new Set(events.filter((e) => e.type === 'rims.item.snapshot.v1').map((e) => e.id));
+  const rivals = new Set(events.filter((e) => e.id.endsWith('-b')).map((e) => e.subject));
+  const byVersion = new Map(rebuilt.map((row) => [`${String(row.item_id)}/${String(row.version)}`, row]));
+  return rebuilt
+    .filter((row) => snapshots.has(String(row.event_id)) && !rivals.has(String(row.item_id)))
+    .filter((row) => {
+      const before = byVersion.get(`${String(row.item_id)}/${String(Number(row.version) - 1)}`);
+      if (!before) return false;
+      return (
+        row.status !== before.status ||
+        (row.order_id !== null && row.order_id !== before.order_id) ||
+        row.sku !== before.sku ||
+        row.quantity !== before.quantity ||
+        row.location_id !== before.location_id
+      );
+    })
+    .map((row) => ({ item_id: row.item_id, sequence: row.version, event_id: row.event_id }));
 }
 
 /** daily_committed, and the same days from the as-of macro at each day's last microsecond. */
@@ -194,9 +244,18 @@ describe('history under random events, landing orders, run boundaries and duplic
         );
         const { daily, expected } = await dailyAndAsOf(warehouse);
         expect(daily).toEqual(expected);
+        // Drift: once per snapshot that differs from the version before it, whatever the order.
+        const rivals = new Set(events.filter((e) => e.id.endsWith('-b')).map((e) => e.subject));
+        const found = await select(
+          warehouse,
+          'SELECT item_id, sequence, event_id FROM rims_core.item_state_discrepancies ORDER BY item_id, sequence',
+        );
+        expect(found.filter((row) => !rivals.has(String(row.item_id)))).toEqual(
+          expectedDiscrepancies(rebuilt, events),
+        );
         // A rerun over everything changes nothing.
         const rerun = await runMerge(warehouse, { now: plusMinutes(now, 10), lookbackMs: 30 * 86_400_000 });
-        expect(rerun.chunks[0]).toMatchObject({ historyChanged: 0, dailyChanged: 0 });
+        expect(rerun.chunks[0]).toMatchObject({ historyChanged: 0, dailyChanged: 0, discrepanciesFound: 0 });
       }),
       {
         numRuns: Number(process.env.HISTORY_PROPERTY_RUNS ?? 12),
