@@ -197,13 +197,14 @@ describe('snapshots on DuckDB', () => {
     };
     const late3 = available('late-a', 3);
     // Run A: sequence 1. Run B: the snapshot at 3, with 2 missing (a gap: the audit's finding, no
-    // discrepancy). Run C: 2 lands and completes the pair.
+    // discrepancy). Run C: 2 lands and completes the pair. No lookback: run C's window does not
+    // hold the snapshot, only the late event of its item.
     const runA = plusMinutes(BASE, 24 * 60);
     await land(warehouse, plusMinutes(runA, -1), late1);
-    await runMerge(warehouse, { now: runA });
+    await runMerge(warehouse, { now: runA, lookbackMs: 0 });
     const runB = plusMinutes(runA, 30);
     await land(warehouse, plusMinutes(runB, -1), late3);
-    await runMerge(warehouse, { now: runB });
+    await runMerge(warehouse, { now: runB, lookbackMs: 0 });
     expect(await discrepancies(warehouse, 'late')).toEqual([]);
     const gapAudit = await runAudit(warehouse, { from: runA, to: runB, now: runB });
     expect(gapAudit.gaps).toEqual([{ subject: 'late-a', missingFrom: 2, missingTo: 2 }]);
@@ -211,11 +212,11 @@ describe('snapshots on DuckDB', () => {
 
     const runC = plusMinutes(runB, 30);
     await land(warehouse, plusMinutes(runC, -1), late2);
-    const merged = await runMerge(warehouse, { now: runC });
+    const merged = await runMerge(warehouse, { now: runC, lookbackMs: 0 });
     expect(merged.chunks[0]?.discrepanciesFound).toBe(1);
     const runD = plusMinutes(runC, 30);
     await land(warehouse, plusMinutes(runD, -1), late2, late3);
-    await runMerge(warehouse, { now: runD });
+    await runMerge(warehouse, { now: runD, lookbackMs: 0 });
     expect(await discrepancies(warehouse, 'late')).toEqual([
       expect.objectContaining({
         item_id: 'late-a',
