@@ -34,18 +34,18 @@ export const PUBSUB_LIMITS = {
 export function eventMessage(row: PendingRow): OutgoingPubSubMessage {
   let message: OutgoingPubSubMessage;
   try {
-    const event = parseCloudEvent(
-      buildCloudEvent({
-        id: row.id,
-        source: row.source,
-        type: row.type as never,
-        subject: row.subject,
-        time: row.time,
-        sequence: row.sequence,
-        data: row.data as never,
-        traceparent: row.traceparent,
-      }),
-    );
+    const event = buildCloudEvent({
+      id: row.id,
+      source: row.source,
+      type: row.type as never,
+      subject: row.subject,
+      time: row.time,
+      sequence: row.sequence,
+      data: row.data as never,
+      traceparent: row.traceparent,
+    });
+    // The catalogue's rules; the SDK event itself is encoded, so it is not built a second time.
+    parseCloudEvent(event);
     message = toPubSubMessage(event);
   } catch (error) {
     if (error instanceof EventValidationError) {

@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import type { CloudEvent } from 'cloudevents';
+import { CloudEvent } from 'cloudevents';
 import { EventDecodeError, EventValidationError } from './errors.js';
 import {
   DATA_CONTENT_TYPE,
@@ -40,7 +40,8 @@ export interface OutgoingPubSubMessage {
  * await topic.publishMessage(toPubSubMessage(event));
  */
 export function toPubSubMessage(event: RimsCloudEvent): OutgoingPubSubMessage {
-  const cloudEvent = toCloudEvent(event);
+  // An SDK event (from buildCloudEvent) was checked when it was built; a plain object is checked now.
+  const cloudEvent = event instanceof CloudEvent ? event : toCloudEvent(event);
   const attributes: Record<string, string> = { 'content-type': STRUCTURED_CONTENT_TYPE };
   for (const name of COPIED_ATTRIBUTES) attributes[`ce-${name}`] = event[name];
   return { data: Buffer.from(structuredJson(cloudEvent)), attributes, orderingKey: event.subject };
