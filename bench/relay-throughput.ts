@@ -44,11 +44,15 @@ const { values } = parseArgs({
 const EVENTS = Number(values.events);
 const SUBJECTS = Number(values.subjects);
 const ROUNDS = Number(values.rounds);
-/** The relay's own client settings (packages/relay/src/runtime/boot.ts), so the baseline is like for like. */
+/**
+ * The relay's own client settings (packages/relay/src/runtime/boot.ts), so the baseline is like for
+ * like, except the deadline: 20,000 messages handed over at once can take the emulator longer than
+ * the relay's 4 s on these shared cores, and the baseline measures the ceiling, not the deadline.
+ */
 const TOPIC_OPTIONS = {
   messageOrdering: true,
   batching: { maxMessages: 1_000, maxBytes: 9 * 1024 * 1024, maxMilliseconds: 1 },
-  gaxOpts: { timeout: 4_000 },
+  gaxOpts: { timeout: 30_000 },
 };
 const STATEMENTS = 'rims_relay_db_statements_total';
 
@@ -262,28 +266,33 @@ async function twoReplicasRun(): Promise<Run> {
       },
       { timeoutMs: 60_000, intervalMs: 200, description: 'two replicas to share the 64 leases' },
     );
-    const statementsBefore = await replicaCounts(replicas, STATEMENTS);
-    let run!: Run;
     const replicasCpu = () => replicas.reduce((sum, r) => sum + processCpuMicros(r.pid), 0);
-    // The enqueue is not timed: `timed` starts after the commit.
-    await db.transaction().execute(async (trx) => {
-      for (let start = 0; start < EVENTS; start += 1_000)
-        await outbox.enqueue(trx, events.slice(start, start + 1_000));
-    });
-    run = await timed(async () => {
-      await waitFor(
-        async () =>
-          ((await replicaCounts(replicas, 'rims_relay_events_published_total')).get(
-            'rims_relay_events_published_total',
-          ) ?? 0) >= EVENTS,
-        { timeoutMs: 300_000, intervalMs: 5, description: 'two replicas to publish every event' },
-      );
-      await waitFor(async () => (await pendingCount()) === 0, {
-        timeoutMs: 60_000,
-        intervalMs: 2,
-        description: 'the replicas to record every event as published',
+    const drain = async (target: number) => {
+      // The enqueue is not timed: `timed` starts after the commit.
+      await db.transaction().execute(async (trx) => {
+        for (let start = 0; start < EVENTS; start += 1_000)
+          await outbox.enqueue(trx, events.slice(start, start + 1_000));
       });
-    }, replicasCpu);
+      return timed(async () => {
+        await waitFor(
+          async () =>
+            ((await replicaCounts(replicas, 'rims_relay_events_published_total')).get(
+              'rims_relay_events_published_total',
+            ) ?? 0) >= target,
+          { timeoutMs: 300_000, intervalMs: 5, description: 'two replicas to publish every event' },
+        );
+        await waitFor(async () => (await pendingCount()) === 0, {
+          timeoutMs: 60_000,
+          intervalMs: 2,
+          description: 'the replicas to record every event as published',
+        });
+      }, replicasCpu);
+    };
+    // Fresh processes run cold code (the relay in this process is warm from its first run): one
+    // untimed drain first, as a long-running replica would have done long before.
+    await drain(EVENTS);
+    const statementsBefore = await replicaCounts(replicas, STATEMENTS);
+    const run = await drain(2 * EVENTS);
     const after = await replicaCounts(replicas, STATEMENTS);
     const rename = (m: Map<string, number>) =>
       new Map([...m].map(([k, v]) => [/statement="([^"]+)"/.exec(k)?.[1] ?? k, v]));
@@ -300,10 +309,13 @@ const serialBound = (publish: Run, claim: Run) =>
 
 try {
   const rounds: { publish: Run; claim: Run; relay: Run; two: Run }[] = [];
-  // One warm-up of each (JIT, connections, the emulator's topic), not counted.
+  // One warm-up of each (JIT, connections, the emulator's topic), not counted; the replicas warm up
+  // in each round (see twoReplicasRun).
   await publishLoop();
   await enqueueAll();
   await claimAndMarkLoop();
+  await enqueueAll();
+  await relayRun();
   for (let round = 0; round < ROUNDS; round++) {
     const publish = await publishLoop();
     await enqueueAll();
