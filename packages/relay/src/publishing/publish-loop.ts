@@ -236,20 +236,20 @@ export class PublishLoop {
   }
 
   /**
-   * A fetch scans the rows in flight too (they stay pending until recorded), so while many are in
-   * flight one that finds less than a full batch costs about as much as the window, and finds
-   * little. When such a fetch took longer than the linger, the next look waits
+   * A fetch scans the rows in flight too (they stay pending until recorded), so with a batch or
+   * more in flight one that finds less than a full batch costs about as much as the window, and
+   * finds little. When such a fetch also took longer than the linger, the next look waits
    * `FETCH_PAUSE_FACTOR` times as long as it took: polling then takes at most a fifth of a database
    * connection's time, where it otherwise took most of it and slowed the marks (a 20,000-event
    * backlog took 77 fetches, 5.4 s of database time, mostly finding nothing; 7 with the pause).
-   * Under steady traffic a fetch takes a millisecond or two and the relay lingers as before; with
-   * nothing in flight there is no pause, so an idle relay marks itself waiting and answers a NOTIFY
-   * at once. A full batch is fetched again without a pause.
+   * Steady traffic keeps less than a batch in flight, so the relay lingers as before, and an idle
+   * relay marks itself waiting and answers a NOTIFY at once. A full batch is fetched again at once.
    */
   private paceAfter(fetchStarted: number, full: boolean): void {
     const now = performance.now();
     const took = now - fetchStarted;
-    const costly = !full && this.scheduler.eventsInFlight > 0 && took > this.options.lingerMs;
+    const costly =
+      !full && this.scheduler.eventsInFlight >= this.options.batchSize && took > this.options.lingerMs;
     this.nextFetchAt = costly ? now + FETCH_PAUSE_FACTOR * took : 0;
   }
 
