@@ -22,16 +22,25 @@ export interface RelayBenchEnvironment {
   readonly db: Kysely<unknown>;
   readonly pubsub: PubSub;
   readonly topicName: string;
+  /** What a relay child process needs to reach the emulator and the topic (see relay-process.ts). */
+  readonly relayEnv: Readonly<Record<string, string>>;
   readonly origins: { postgres: string; pubsub: string };
   close(): Promise<void>;
 }
 
-/** Finds (or starts) PostgreSQL and the emulator, and prepares a migrated database and a topic. */
-export async function relayBenchEnvironment(label: string): Promise<RelayBenchEnvironment> {
+/**
+ * Finds (or starts) PostgreSQL and the emulator, and prepares a migrated database and a topic.
+ * `postgres` replaces the usual server (the soak brings a throw-away one with autovacuum on).
+ */
+export async function relayBenchEnvironment(
+  label: string,
+  postgres?: { url: string; origin: string; stop(): Promise<void> },
+): Promise<RelayBenchEnvironment> {
   // No GCE metadata server here: stop google-auth-library probing for one (and warning), as the
   // tests and the demo do.
   process.env.METADATA_SERVER_DETECTION ??= 'none';
-  const postgres = await resolvePostgres();
+  postgres ??= await resolvePostgres();
+  const server = postgres;
   const emulator = await resolvePubSubEmulator();
   const name = uniqueDatabaseName(label);
   await createDatabase(postgres.url, name);
@@ -48,6 +57,12 @@ export async function relayBenchEnvironment(label: string): Promise<RelayBenchEn
     db,
     pubsub,
     topicName,
+    relayEnv: {
+      DATABASE_URL: url,
+      PUBSUB_EMULATOR_HOST: emulator.host,
+      PUBSUB_PROJECT_ID: emulator.projectId,
+      PUBSUB_TOPIC: topicName,
+    },
     origins: { postgres: postgres.origin, pubsub: emulator.origin },
     close: async () => {
       await pubsub
@@ -58,7 +73,7 @@ export async function relayBenchEnvironment(label: string): Promise<RelayBenchEn
       await db.destroy();
       await dropDatabase(postgres.url, name);
       await emulator.stop();
-      await postgres.stop();
+      await server.stop();
     },
   };
 }

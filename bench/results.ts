@@ -33,3 +33,28 @@ export function writeResults(name: string, results: Record<string, unknown>): vo
   console.log(JSON.stringify(document, null, 2));
   console.log(`wrote ${path}`);
 }
+
+/** The median, min and max of some rounds' figures. */
+export interface Spread {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+/**
+ * Median, min and max of `samples`: figures below 10 are kept to 0.001, larger ones to 0.1.
+ *
+ * @example spread([3, 1, 2]) // { median: 2, min: 1, max: 3 }
+ */
+export function spread(samples: readonly number[]): Spread {
+  const round = (value: number) =>
+    Math.abs(value) < 10 ? Math.round(value * 1000) / 1000 : Math.round(value * 10) / 10;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const middle =
+    sorted.length === 0 ? Number.NaN : (sorted[Math.floor((sorted.length - 1) / 2)] ?? Number.NaN);
+  return {
+    median: round(middle),
+    min: round(sorted[0] ?? Number.NaN),
+    max: round(sorted.at(-1) ?? Number.NaN),
+  };
+}

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
-import type { Queryable, RelaySql } from './queries/index.js';
+import { positionList, type Queryable, type RelaySql } from './queries/index.js';
 
 interface Waiting {
   readonly positions: readonly string[];
@@ -59,7 +59,7 @@ export class MarkQueue {
       const batch = this.waiting;
       this.waiting = [];
       try {
-        await this.options.statement.run(this.options.db, [batch.flatMap((w) => w.positions)]);
+        await this.options.statement.run(this.options.db, [positionList(batch.flatMap((w) => w.positions))]);
         failures = 0;
         for (const waiting of batch) waiting.resolve();
       } catch (error) {

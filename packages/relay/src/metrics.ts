@@ -17,6 +17,7 @@ export interface RelayMetrics {
   readonly waiting: Gauge;
   readonly heartbeatPublishLagSeconds: Gauge;
   readonly heartbeatsEnqueued: Counter;
+  readonly statements: Counter<'statement'>;
 }
 
 /**
@@ -99,6 +100,12 @@ export function createRelayMetrics(options: { process?: boolean } = {}): RelayMe
     heartbeatsEnqueued: new Counter({
       name: 'rims_relay_heartbeat_events_enqueued_total',
       help: 'rims.pipeline.heartbeat.v1 events this replica enqueued through the outbox.',
+      registers,
+    }),
+    statements: new Counter({
+      name: 'rims_relay_db_statements_total',
+      help: 'Statements this replica sent to PostgreSQL (each one round trip), by SQL file: fetch-pending, mark-published, ...',
+      labelNames: ['statement'],
       registers,
     }),
   };

@@ -97,7 +97,9 @@ export function createRelay(options: RelayOptions = {}): Relay {
     settings,
     options,
     schema,
-    sql: relaySql(schema),
+    sql: relaySql(schema, (statement) => {
+      metrics.statements.inc({ statement });
+    }),
     logger,
     metrics,
     tracer: options.tracer ?? noopTracer,

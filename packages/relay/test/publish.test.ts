@@ -101,5 +101,8 @@ describe('publishing', () => {
     expect(text).toMatch(/rims_relay_events_published_total [1-9]/);
     expect(text).toContain('rims_relay_publish_duration_seconds_bucket');
     expect(text).toContain('rims_relay_leases_held 64');
+    // Round trips to PostgreSQL, by SQL file: the fetch and the mark of the events above.
+    expect(text).toMatch(/rims_relay_db_statements_total\{statement="fetch-pending"\} [1-9]/);
+    expect(text).toMatch(/rims_relay_db_statements_total\{statement="mark-published"\} [1-9]/);
   });
 });

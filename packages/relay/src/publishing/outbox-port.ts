@@ -1,4 +1,10 @@
-import type { PendingRow, Queryable, RelaySql, RemainingPartition } from '../queries/index.js';
+import {
+  positionList,
+  type PendingRow,
+  type Queryable,
+  type RelaySql,
+  type RemainingPartition,
+} from '../queries/index.js';
 import type { FetchPlan, RecordedFailure } from './publish-scheduler.js';
 
 export type { RemainingPartition } from '../queries/index.js';
@@ -26,7 +32,8 @@ export interface OutboxPort {
 export function outboxPort(db: Queryable, sql: RelaySql): OutboxPort {
   return {
     async fetchPending(plan, highest) {
-      const params = [plan.partitions, plan.skipSubjects, highest, plan.limit, plan.skipPositions] as const;
+      const skip = positionList(plan.skipPositions);
+      const params = [plan.partitions, plan.skipSubjects, highest, plan.limit, skip] as const;
       return (await sql.fetchPending.run(db, params)).rows;
     },
     async recordFailure(position, message, permanent, maxAttempts) {

@@ -6,10 +6,11 @@ import * as housekeeping from './housekeeping.js';
 import * as leases from './leases.js';
 import * as operations from './operations.js';
 import * as publishing from './publishing.js';
-import type { Statement } from './statement.js';
+import type { Statement, StatementObserver } from './statement.js';
 
-export type { Queryable, Statement } from './statement.js';
+export type { Queryable, Statement, StatementObserver } from './statement.js';
 export { MAX_POSITION, type PendingRow, type RemainingPartition } from './publishing.js';
+export { positionList, type PositionList } from './position-list.js';
 export type { BacklogStats } from './housekeeping.js';
 export type { DeadEventRow, ReplayBatchRow, ReplayPlanRow } from './operations.js';
 
@@ -17,7 +18,10 @@ const DECLARED = { ...leases, ...publishing, ...housekeeping, ...operations } as
 
 type Declared = typeof DECLARED;
 type StatementNames = {
-  [K in keyof Declared]: Declared[K] extends (schema: string) => Statement<readonly unknown[], object>
+  [K in keyof Declared]: Declared[K] extends (
+    schema: string,
+    observe?: StatementObserver,
+  ) => Statement<readonly unknown[], object>
     ? K
     : never;
 }[keyof Declared];
@@ -26,12 +30,13 @@ type StatementNames = {
 export type RelaySql = { readonly [K in StatementNames]: ReturnType<Declared[K]> };
 
 /**
- * Renders every relay statement for `schema` (a checked identifier, see `outboxSchemaName`).
+ * Renders every relay statement for `schema` (a checked identifier, see `outboxSchemaName`);
+ * `observe` hears each statement run.
  */
-export function relaySql(schema: string): RelaySql {
+export function relaySql(schema: string, observe?: StatementObserver): RelaySql {
   const rendered: Record<string, unknown> = {};
   for (const [name, declared] of Object.entries(DECLARED)) {
-    if (typeof declared === 'function') rendered[name] = declared(schema);
+    if (typeof declared === 'function') rendered[name] = declared(schema, observe);
   }
   return rendered as RelaySql;
 }

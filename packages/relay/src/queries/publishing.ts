@@ -1,3 +1,4 @@
+import type { PositionList } from './position-list.js';
 import { statement } from './statement.js';
 
 /** The largest bigint: "no upper bound" for the position filter of fetch-pending.sql. */
@@ -26,13 +27,13 @@ export const fetchPending = statement<
     skipSubjects: readonly string[],
     highest: string,
     limit: number,
-    skipPositions: readonly string[],
+    skipPositions: PositionList,
   ],
   PendingRow
 >('postgres/relay/fetch-pending.sql');
 
 /** mark-published.sql: records that Pub/Sub accepted these events. */
-export const markPublished = statement<[positions: readonly string[]]>('postgres/relay/mark-published.sql');
+export const markPublished = statement<[positions: PositionList]>('postgres/relay/mark-published.sql');
 
 /** record-failure.sql: no row when the event was published or parked meanwhile. */
 export const recordFailure = statement<

@@ -15,26 +15,40 @@ export interface Queryable {
  * One SQL file rendered for an outbox schema, with its parameters and row type stated once.
  */
 export interface Statement<P extends readonly unknown[], R extends object> {
+  /** The file's name without `.sql`, such as `fetch-pending`: how metrics name the statement. */
+  readonly name: string;
   readonly text: string;
   run(db: Queryable, params: Readonly<P>): Promise<{ rows: R[]; rowCount: number | null }>;
 }
 
 const templates = new Map<string, string>();
 
+/** Hears every statement run, by name: how the relay counts its round trips to PostgreSQL. */
+export type StatementObserver = (name: string) => void;
+
 /**
  * Declares a statement of sql/`path`: returns a function that renders it for a schema (a checked
- * identifier, see `outboxSchemaName`). Templates are read once per process.
+ * identifier, see `outboxSchemaName`), telling `observe` of each run. Templates are read once per
+ * process.
  */
 export function statement<P extends readonly unknown[], R extends object = never>(
   path: string,
-): (schema: string) => Statement<P, R> {
-  return (schema) => {
+): (schema: string, observe?: StatementObserver) => Statement<P, R> {
+  const name = path.replace(/^.*\//, '').replace(/\.sql$/, '');
+  return (schema, observe) => {
     let template = templates.get(path);
     if (template === undefined) {
       template = readSql(path);
       templates.set(path, template);
     }
     const text = renderSql(template, { schema }, 'postgres');
-    return { text, run: (db, params) => db.query<R>(text, [...params]) };
+    return {
+      name,
+      text,
+      run: (db, params) => {
+        observe?.(name);
+        return db.query<R>(text, [...params]);
+      },
+    };
   };
 }

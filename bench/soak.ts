@@ -1,0 +1,226 @@
+/**
+ * bench/soak: the relay left running under steady traffic, to see what grows. A throw-away
+ * PostgreSQL of its own with autovacuum on (the shared development server runs with autovacuum
+ * off, where the outbox grows without end), 2 replicas of the relay binary with retention of
+ * 1 minute (run every 10 s), and writers committing one event per transaction at a steady rate
+ * over 2,000 items. Every 10 s it samples the backlog, the outbox table and index sizes, live and
+ * dead tuples, HOT updates, autovacuum runs, and each replica's RSS and event-loop delay (p99 since
+ * the last sample, from its /metrics); then it reports the growth from minute 2 to the end.
+ * Targets: table size and RSS flat within 20 %, backlog never above 2 s of traffic.
+ *
+ * Not part of `pnpm bench` (it takes 10 minutes): run `pnpm bench:soak`. Settings by environment:
+ * SOAK_MINUTES (default 10), SOAK_RATE (events/s, default 2000), SOAK_SAMPLE_SECONDS (default 10).
+ * Writes bench/results/soak.json.
+ */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { createOutbox } from '@rims/outbox';
+import { startThrowawayPostgres } from '@rims/test-harness';
+import { relayBenchEnvironment } from './relay-environment.js';
+import { startRelayReplica, type RelayReplica } from './relay-process.js';
+import { ratio, spread, writeResults } from './results.js';
+
+const MINUTES = Number(process.env.SOAK_MINUTES ?? '10');
+const RATE = Number(process.env.SOAK_RATE ?? '2000');
+const SAMPLE_SECONDS = Number(process.env.SOAK_SAMPLE_SECONDS ?? '10');
+const SUBJECTS = 2_000;
+const WRITERS = 8;
+const TICK_MS = 10;
+/** From this minute on the run is in its steady state: growth is measured from here. */
+const STEADY_FROM_MINUTE = Math.min(2, MINUTES / 2);
+const RELAY_SETTINGS = { RELAY_RETENTION: '1m', RELAY_RETENTION_INTERVAL: '10s' };
+
+const server = await startThrowawayPostgres();
+const env = await relayBenchEnvironment('bench_soak', {
+  url: server.url,
+  origin: `throw-away (${server.origin}, autovacuum on)`,
+  stop: () => server.destroy(),
+});
+const { db, pool } = env;
+const outbox = createOutbox({ source: '//rims/bench-soak' });
+// The writers' own connections, so the samples never queue behind their transactions.
+const writers = new Kysely<unknown>({
+  dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: env.url, max: WRITERS }) }),
+});
+
+interface Sample {
+  second: number;
+  committed: number;
+  /** Due and not yet started: the writers are behind schedule by this many events. */
+  queued: number;
+  published: number;
+  backlog: number;
+  table_mb: number;
+  indexes_mb: number;
+  live_tuples: number;
+  dead_tuples: number;
+  hot_update_share: number;
+  autovacuum_runs: number;
+  rss_mb: number[];
+  event_loop_p99_ms: number[];
+}
+
+const replicas: RelayReplica[] = [];
+let committed = 0;
+let failedCommits = 0;
+let stopWriting = false;
+let queuedNow = () => 0;
+
+/**
+ * Commits one event per transaction on a steady schedule: `WRITERS` workers, each taking the next
+ * due event and committing it. When the database cannot keep up they commit back to back (the
+ * achieved rate is reported, and `queued` counts the events due and not yet started), without
+ * piling up transactions in memory.
+ */
+async function write(): Promise<void> {
+  const started = performance.now();
+  let next = 0;
+  const worker = async () => {
+    while (!stopWriting) {
+      const dueAt = started + (next * 1000) / RATE;
+      const wait = dueAt - performance.now();
+      if (wait > 0) {
+        await sleep(Math.min(wait, TICK_MS));
+        continue;
+      }
+      const subject = `item-${String(next++ % SUBJECTS)}`;
+      try {
+        await writers.transaction().execute((trx) =>
+          outbox.enqueue(trx, {
+            type: 'rims.item.committed.v1',
+            subject,
+            data: {
+              item_id: subject,
+              order_id: randomUUID(),
+              sku: 'SKU-1',
+              quantity: 1,
+              location_id: 'store-1',
+            },
+          }),
+        );
+        committed += 1;
+      } catch {
+        failedCommits += 1;
+      }
+    }
+  };
+  queuedNow = () => Math.max(0, Math.floor(((performance.now() - started) * RATE) / 1000) - next);
+  await Promise.all(Array.from({ length: WRITERS }, worker));
+  await writers.destroy();
+}
+
+async function sample(second: number): Promise<Sample> {
+  const { rows } = await sql<{
+    backlog: string;
+    table_bytes: string;
+    index_bytes: string;
+    live: string;
+    dead: string;
+    updates: string;
+    hot: string;
+    autovacuums: string;
+  }>`
+    SELECT (SELECT count(*) FROM rims_outbox.events WHERE published_at IS NULL AND dead_at IS NULL) AS backlog,
+           pg_table_size('rims_outbox.events') AS table_bytes,
+           pg_indexes_size('rims_outbox.events') AS index_bytes,
+           s.n_live_tup AS live, s.n_dead_tup AS dead, s.n_tup_upd AS updates, s.n_tup_hot_upd AS hot,
+           s.autovacuum_count AS autovacuums
+    FROM pg_stat_user_tables s
+    WHERE s.relid = 'rims_outbox.events'::regclass`.execute(db);
+  const row = rows[0];
+  const metrics = await Promise.all(replicas.map((replica) => replica.metrics()));
+  const mb = (bytes: number) => Math.round(bytes / 10_485.76) / 100;
+  return {
+    second,
+    committed,
+    queued: queuedNow(),
+    published: metrics.reduce((sum, m) => sum + (m.get('rims_relay_events_published_total') ?? 0), 0),
+    backlog: Number(row?.backlog),
+    table_mb: mb(Number(row?.table_bytes)),
+    indexes_mb: mb(Number(row?.index_bytes)),
+    live_tuples: Number(row?.live),
+    dead_tuples: Number(row?.dead),
+    hot_update_share: ratio(Number(row?.hot), Math.max(1, Number(row?.updates))),
+    autovacuum_runs: Number(row?.autovacuums),
+    rss_mb: metrics.map((m) => mb(m.get('process_resident_memory_bytes') ?? Number.NaN)),
+    event_loop_p99_ms: metrics.map(
+      (m) => Math.round((m.get('nodejs_eventloop_lag_p99_seconds') ?? Number.NaN) * 10_000) / 10,
+    ),
+  };
+}
+
+console.log(
+  `soak: ${String(MINUTES)} min at ${String(RATE)} events/s, 2 replicas, ${JSON.stringify(RELAY_SETTINGS)}`,
+);
+try {
+  const [settings] = (
+    await pool.query<{ autovacuum: string }>("SELECT current_setting('autovacuum') AS autovacuum")
+  ).rows;
+  if (settings?.autovacuum !== 'on') throw new Error('the throw-away PostgreSQL runs without autovacuum');
+  for (let i = 0; i < 2; i++) replicas.push(await startRelayReplica(env.relayEnv, RELAY_SETTINGS));
+  const writing = write();
+  const samples: Sample[] = [];
+  const started = performance.now();
+  for (let second = SAMPLE_SECONDS; second <= MINUTES * 60; second += SAMPLE_SECONDS) {
+    await sleep(Math.max(0, started + second * 1000 - performance.now()));
+    const s = await sample(second);
+    samples.push(s);
+    console.log(
+      `${String(second)} s: committed ${String(s.committed)}, queued ${String(s.queued)}, backlog ${String(s.backlog)}, table ${String(s.table_mb)} MB, indexes ${String(s.indexes_mb)} MB, live ${String(s.live_tuples)}, dead ${String(s.dead_tuples)}, HOT ${String(s.hot_update_share)}, autovacuums ${String(s.autovacuum_runs)}, RSS ${s.rss_mb.join('/')} MB, event loop p99 ${s.event_loop_p99_ms.join('/')} ms`,
+    );
+  }
+  stopWriting = true;
+  await writing;
+  const seconds = (performance.now() - started) / 1000;
+  const steady = samples.filter((s) => s.second >= STEADY_FROM_MINUTE * 60);
+  const first = steady[0];
+  const last = steady.at(-1);
+  if (!first || !last) throw new Error('too short a soak to measure growth: set SOAK_MINUTES of 1 or more');
+  const growth = (pick: (s: Sample) => number) => ratio(pick(last), pick(first));
+  const achieved = committed / seconds;
+  const maxBacklog = Math.max(...samples.map((s) => s.backlog));
+  writeResults('soak', {
+    minutes: MINUTES,
+    offered_per_second: RATE,
+    achieved_commits_per_second: Math.round(achieved),
+    failed_commits: failedCommits,
+    subjects: SUBJECTS,
+    replicas: replicas.length,
+    relay_settings: RELAY_SETTINGS,
+    postgres: env.origins.postgres,
+    pubsub: env.origins.pubsub,
+    steady_from_minute: STEADY_FROM_MINUTE,
+    growth_from_steady_start_to_end: {
+      table: growth((s) => s.table_mb),
+      indexes: growth((s) => s.indexes_mb),
+      table_plus_indexes: growth((s) => s.table_mb + s.indexes_mb),
+      ...Object.fromEntries(
+        replicas.map((_, i) => [`rss_replica_${String(i + 1)}`, growth((s) => s.rss_mb[i] ?? 0)]),
+      ),
+    },
+    steady_state: {
+      backlog_events: spread(steady.map((s) => s.backlog)),
+      table_mb: spread(steady.map((s) => s.table_mb)),
+      indexes_mb: spread(steady.map((s) => s.indexes_mb)),
+      dead_tuples: spread(steady.map((s) => s.dead_tuples)),
+      event_loop_p99_ms: spread(steady.flatMap((s) => s.event_loop_p99_ms)),
+      rss_mb: spread(steady.flatMap((s) => s.rss_mb)),
+    },
+    max_backlog_events: maxBacklog,
+    max_backlog_seconds_of_traffic: Math.round((maxBacklog / achieved) * 100) / 100,
+    // Keyed by time (not an array), so each sample reads as one object.
+    samples: Object.fromEntries(samples.map((s) => [`t_${String(s.second).padStart(4, '0')}s`, s])),
+    ratios: {
+      table_growth: growth((s) => s.table_mb),
+      rss_growth_max: Math.max(...replicas.map((_, i) => growth((s) => s.rss_mb[i] ?? 0))),
+      max_backlog_seconds_of_traffic: Math.round((maxBacklog / achieved) * 100) / 100,
+    },
+    targets: { table_growth: 1.2, rss_growth_max: 1.2, max_backlog_seconds_of_traffic: 2 },
+  });
+} finally {
+  stopWriting = true;
+  await Promise.all(replicas.map((replica) => replica.process.stop()));
+  await env.close();
+}
