@@ -67,3 +67,27 @@ export class OutboxRoleMissingError extends RimsError {
     this.roles = missing.map(({ role }) => role);
   }
 }
+
+/**
+ * A backfill's `--query` cannot be used: not exactly one SELECT, a statement PostgreSQL refuses, or
+ * columns other than item_id, status, order_id, sku, quantity and location_id. The message names
+ * the flag or the column and the fix.
+ *
+ * @example
+ * try {
+ *   await runBackfill({ pool, query: 'DELETE FROM items' });
+ * } catch (error) {
+ *   if (error instanceof BackfillQueryError) console.error(error.message); // --query must be exactly one SELECT ...
+ * }
+ */
+export class BackfillQueryError extends RimsError {
+  readonly code = 'RIMS_OUTBOX_BACKFILL_QUERY';
+}
+
+/**
+ * `--resume` cannot continue: there is no saved progress under the name, or it was saved for a
+ * different query or different filters.
+ */
+export class BackfillResumeError extends RimsError {
+  readonly code = 'RIMS_OUTBOX_BACKFILL_RESUME';
+}

@@ -22,7 +22,19 @@ export {
   type MigrateResult,
   type SchemaStatus,
 } from './migrate.js';
-export { grantOutboxRoles, type GrantOptions } from './roles.js';
+export {
+  grantOutboxRoles,
+  grantBackfillRole,
+  type GrantOptions,
+  type BackfillGrantOptions,
+} from './roles.js';
+export {
+  runBackfill,
+  type BackfillOptions,
+  type BackfillProgress,
+  type BackfillResult,
+} from './backfill/backfill.js';
+export type { InvalidItem } from './backfill/snapshot-events.js';
 export { DEFAULT_SCHEMA, outboxSchemaName, outboxWakeChannel } from './schema-name.js';
 export {
   OutboxValidationError,
@@ -31,6 +43,8 @@ export {
   OutboxSchemaVersionError,
   OutboxMigrationError,
   OutboxRoleMissingError,
+  BackfillQueryError,
+  BackfillResumeError,
 } from './errors.js';
 export { PG_ERROR, pgErrorCode } from './postgres-errors.js';
 export type { EventInput, ValidationIssue } from '@rims/schemas';

@@ -3,7 +3,13 @@
  * See https://www.postgresql.org/docs/current/errcodes-appendix.html
  */
 export const PG_ERROR = {
+  serializationFailure: '40001',
   deadlockDetected: '40P01',
+  syntaxError: '42601',
+  undefinedColumn: '42703',
+  undefinedParameter: '42P02',
+  featureNotSupported: '0A000',
+  readOnlySqlTransaction: '25006',
   undefinedTable: '42P01',
   insufficientPrivilege: '42501',
 } as const;

@@ -55,6 +55,50 @@ export async function grantOutboxRoles<DB>(db: Kysely<DB>, options: GrantOptions
   await sql.raw(text).execute(db);
 }
 
+/** Options of {@link grantBackfillRole}. */
+export interface BackfillGrantOptions {
+  /** Schema holding the outbox tables; default `rims_outbox`. */
+  schema?: string;
+  /** Existing role `rims-outbox backfill` runs as; default `rims_outbox_backfill`. */
+  role?: string;
+}
+
+/**
+ * Grants the backfill's role what `rims-outbox backfill` needs in the outbox schema
+ * (sql/postgres/outbox/grant-backfill-role.sql): enqueue through `enqueue_events`, take sequence
+ * locks, keep its progress; nothing else. Reading the application's tables its query names is for
+ * the operator to grant (`GRANT SELECT ON items TO rims_outbox_backfill`).
+ *
+ * @throws {OutboxConfigError} when the schema or the role name is not a plain identifier
+ * @throws {OutboxRoleMissingError} when the role does not exist, naming the CREATE ROLE to run
+ * @example
+ * import { sql } from 'kysely';
+ * import { grantBackfillRole } from '@rims/outbox';
+ * await sql`CREATE ROLE rims_outbox_backfill NOLOGIN`.execute(db);
+ * await grantBackfillRole(db);
+ * await sql`GRANT SELECT ON items TO rims_outbox_backfill`.execute(db);
+ */
+export async function grantBackfillRole<DB>(
+  db: Kysely<DB>,
+  options: BackfillGrantOptions = {},
+): Promise<void> {
+  const schema = outboxSchemaName(options.schema);
+  const role = options.role ?? 'rims_outbox_backfill';
+  let text: string;
+  try {
+    text = renderSql(
+      readSql('postgres/outbox/grant-backfill-role.sql'),
+      { schema, backfill_role: role },
+      'postgres',
+    );
+  } catch (error) {
+    if (error instanceof SqlTemplateError) throw new OutboxConfigError(error.message, { cause: error });
+    throw error;
+  }
+  await checkRolesExist(db, [{ role, option: 'role', grantee: "the backfill's login role" }]);
+  await sql.raw(text).execute(db);
+}
+
 /**
  * Refuses, by name, roles that do not exist. Checked before granting so that nothing is half
  * granted and the caller learns every missing role at once, not PostgreSQL's first one.
