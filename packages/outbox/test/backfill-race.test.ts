@@ -65,7 +65,18 @@ describe('rims-outbox backfill', () => {
     const writers = startLiveWriters(db, ids, { writers: 6, seed: 42 });
     await new Promise((resolve) => setTimeout(resolve, 300));
     const result = await outboxCli(
-      ['backfill', '--query', STOCK_QUERY, '--batch-size', '20', '--max-rate', '400', '--name', 'race', '--json'],
+      [
+        'backfill',
+        '--query',
+        STOCK_QUERY,
+        '--batch-size',
+        '20',
+        '--max-rate',
+        '400',
+        '--name',
+        'race',
+        '--json',
+      ],
       { DATABASE_URL: database.url, LOG_LEVEL: 'warn' },
     );
     const changes = await writers.stop();

@@ -55,9 +55,7 @@ export function progressStore(schema: string): ProgressStore {
   const finishText = statement('progress-finish.sql');
   return {
     async read(db, name) {
-      const { rows } = await db.executeQuery(
-        CompiledQuery.raw(readText, [name]) as CompiledQuery<ProgressRow>,
-      );
+      const { rows } = await db.executeQuery<ProgressRow>(CompiledQuery.raw(readText, [name]));
       const row = rows[0];
       if (!row) return undefined;
       return {

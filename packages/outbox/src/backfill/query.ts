@@ -132,14 +132,14 @@ function queryError(error: unknown): Error {
   switch (pgErrorCode(error)) {
     case PG_ERROR.syntaxError:
       return new BackfillQueryError(
-        /at or near ";"/.test(message)
+        message.includes('at or near ";"')
           ? `--query holds more than one statement (PostgreSQL: ${message}); pass exactly one SELECT (or WITH ... SELECT)`
           : `--query must be exactly one SELECT (or WITH ... SELECT) returning ${COLUMN_LIST}; PostgreSQL refused it as a subquery: ${message}`,
         { cause: error },
       );
     case PG_ERROR.featureNotSupported:
       return new BackfillQueryError(
-        /data-modifying/.test(message)
+        message.includes('data-modifying')
           ? `--query has a data-modifying WITH (INSERT, UPDATE, DELETE or MERGE); a backfill only reads: pass a plain SELECT`
           : `--query uses something PostgreSQL does not support in a subquery (${message}); pass a plain SELECT`,
         { cause: error },
