@@ -6,6 +6,11 @@
  * end the potentially-committed items are printed and the warehouse is reconciled with PostgreSQL.
  *
  *   pnpm demo [--items 300] [--events-per-second 40] [--duration 30s] [--seed N] [--database rims_demo]
+ *             [--existing-items N]
+ *
+ * With `--existing-items N` the application starts with N more items that predate the outbox (no
+ * event was ever written for them); a backfill (`runBackfill`, what `rims-outbox backfill` runs)
+ * snapshots every item while the traffic goes on, and the report shows them bootstrapped.
  *
  * The warehouse is `.data/demo/warehouse.duckdb` under the working directory (recreated).
  *
@@ -13,6 +18,7 @@
  * 2 for bad flags, 130 after Ctrl-C (everything stopped).
  */
 import { historyReport } from './history-report.js';
+import { backfillItems, bootstrappedLine, describeBackfill } from './bootstrap.js';
 import { randomInt } from 'node:crypto';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -41,6 +47,13 @@ const demoConfigSchema = z.object({
     .describe('changes per second, above 0 and at most 5000'),
   duration: durationSchema.default(30_000).describe('how long traffic runs, such as 30s or 2m'),
   seed: z.coerce.number().int().min(0).default(randomInt(1, 1_000_000)).describe('a whole number'),
+  'existing-items': z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .default(0)
+    .describe('a whole number of items that predate the outbox, 0 to 1000000'),
   database: z
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a plain PostgreSQL database name')
@@ -56,6 +69,7 @@ function readFlags(): z.output<typeof demoConfigSchema> {
       duration: { type: 'string' },
       seed: { type: 'string' },
       database: { type: 'string' },
+      'existing-items': { type: 'string' },
     },
     strict: true,
   });
@@ -71,7 +85,7 @@ async function main(): Promise<number> {
   } catch (error) {
     console.error(error instanceof ConfigError || error instanceof TypeError ? error.message : error);
     console.error(
-      'usage: pnpm demo [--items 300] [--events-per-second 40] [--duration 30s] [--seed N] [--database rims_demo]',
+      'usage: pnpm demo [--items 300] [--events-per-second 40] [--duration 30s] [--seed N] [--database rims_demo] [--existing-items N]',
     );
     return 2;
   }
@@ -92,8 +106,10 @@ async function main(): Promise<number> {
   console.log(
     `RIMS demo: ${String(flags.items)} items, ${String(flags['events-per-second'])} changes/s for ${String(flags.duration / 1000)}s, seed ${String(flags.seed)}`,
   );
+  const existingItems = flags['existing-items'];
   const pipeline = await startLocalPipeline({
     items: flags.items,
+    existingItems,
     warehouseFile: resolve('.data/demo/warehouse.duckdb'),
     database: flags.database,
     mergeEveryMs: 2_000,
@@ -108,8 +124,11 @@ async function main(): Promise<number> {
     process.stdout.write(`${renderProgress(Date.now() - started, written, pipeline.counts)}\n`);
   }, 1_000);
   try {
+    // Going live: the backfill snapshots every item while the application keeps changing them.
+    const backfilling =
+      existingItems > 0 ? backfillItems(pipeline.databaseUrl, interrupted.signal) : undefined;
     const stats = await runTraffic(pipeline.inventory, {
-      items: pipeline.itemIds,
+      items: [...pipeline.itemIds, ...pipeline.existing.available],
       seed: flags.seed,
       eventsPerSecond: flags['events-per-second'],
       durationMs: flags.duration,
@@ -118,6 +137,8 @@ async function main(): Promise<number> {
         written += 1;
       },
     });
+    const backfilled = await backfilling;
+    if (backfilled) console.log(describeBackfill(backfilled, existingItems));
     if (wasInterrupted()) return 130;
     await finish(pipeline, stats, interrupted.signal);
     clearInterval(progress);
@@ -178,6 +199,9 @@ async function report(pipeline: LocalPipeline, stats: TrafficStats): Promise<num
     `audit: ${audit.clean ? 'clean' : `NOT clean (${JSON.stringify({ gaps: audit.gaps.length, subjects: audit.subjects.length, behindLookback: audit.behindLookback.length })})`}`,
   );
   console.log(await heartbeatLine(pipeline));
+  if (pipeline.existing.ids.length > 0) {
+    console.log(await bootstrappedLine(warehouse, pipeline.existing.ids.length));
+  }
   console.log('');
   for (const line of await historyReport(warehouse, pipeline.counts.lags)) console.log(line);
   const reconciliation = reconcile(await postgresTruth(pipeline.db), await warehouseState(warehouse));

@@ -6,10 +6,13 @@ export {
   InventoryService,
   createInventorySchema,
   seedItems,
+  seedExistingItems,
+  type ExistingItems,
   type InventoryDatabase,
   type ItemsTable,
   type ChangeResult,
 } from './inventory-service.js';
+export { backfillItems, describeBackfill, bootstrappedLine, DEMO_BACKFILL_QUERY } from './bootstrap.js';
 export { runTraffic, type TrafficOptions, type TrafficStats } from './traffic.js';
 export { seededRandom } from '@rims/test-harness';
 export {

@@ -64,6 +64,39 @@ export async function seedItems(
   return ids;
 }
 
+/** Items written before the outbox went live, by the status they were left in. */
+export interface ExistingItems {
+  readonly ids: readonly string[];
+  /** The available ones, which live traffic may commit while the backfill runs. */
+  readonly available: readonly string[];
+}
+
+/**
+ * Inserts `count` items `old-00001` ... that predate the outbox: no event was ever written for them,
+ * so the warehouse does not know them until a backfill snapshots them. A third are committed to an
+ * order, a sixth fulfilled, the rest available.
+ */
+export async function seedExistingItems(
+  db: Kysely<InventoryDatabase>,
+  count: number,
+): Promise<ExistingItems> {
+  const { rows } = await sql<{ id: string; status: ItemStatus }>`
+    INSERT INTO items (id, sku, location_id, status, order_id, quantity)
+    SELECT 'old-' || lpad(g::text, 5, '0'),
+           'SKU-' || lpad((g % 97)::text, 3, '0'),
+           'store-' || (g % 7),
+           CASE WHEN g % 3 = 0 THEN 'committed' WHEN g % 6 = 1 THEN 'fulfilled' ELSE 'available' END,
+           CASE WHEN g % 3 = 0 OR g % 6 = 1 THEN 'order-old-' || g END,
+           CASE WHEN g % 3 = 0 OR g % 6 = 1 THEN 1 + g % 3 END
+    FROM generate_series(1, ${count}::integer) AS g
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id, status`.execute(db);
+  return {
+    ids: rows.map((row) => row.id),
+    available: rows.filter((row) => row.status === 'available').map((row) => row.id),
+  };
+}
+
 /** A change the service refused because the item is not in a state that allows it. */
 export type ChangeResult = 'applied' | 'not-allowed' | 'missing';
 

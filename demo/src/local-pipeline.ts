@@ -37,7 +37,9 @@ import {
 import {
   InventoryService,
   createInventorySchema,
+  seedExistingItems,
   seedItems,
+  type ExistingItems,
   type InventoryDatabase,
 } from './inventory-service.js';
 
@@ -45,6 +47,8 @@ import {
 export interface LocalPipelineOptions {
   /** Items the sample application starts with. */
   readonly items: number;
+  /** Items written before the outbox went live (no events), for a backfill to bootstrap; default 0. */
+  readonly existingItems?: number;
   /** The DuckDB file (recreated); for example `.data/demo/warehouse.duckdb`. */
   readonly warehouseFile: string;
   /** PostgreSQL database of the demo (dropped and recreated). */
@@ -76,6 +80,10 @@ export interface LocalPipeline {
   readonly postgres: PostgresService;
   readonly emulator: PubSubEmulator;
   readonly db: Kysely<InventoryDatabase>;
+  /** The demo database's URL (for a backfill's own pool). */
+  readonly databaseUrl: string;
+  /** The items that predate the outbox (none unless `existingItems` was given). */
+  readonly existing: ExistingItems;
   readonly inventory: InventoryService;
   readonly itemIds: readonly string[];
   readonly warehouse: Warehouse;
@@ -107,6 +115,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     cleanups.push(() => db.destroy());
     await migrate(db);
     await createInventorySchema(db);
+    const existing = await seedExistingItems(db, options.existingItems ?? 0);
     const itemIds = await seedItems(db, options.items);
     const inventory = new InventoryService(db, createOutbox({ source: '//rims/demo' }));
 
@@ -184,6 +193,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       postgres,
       emulator,
       db,
+      databaseUrl,
+      existing,
       inventory,
       itemIds,
       warehouse,
