@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { MERGER_SETTINGS, mergerFlagOf } from '@rims/merger';
+import { OUTBOX_CLI_SETTINGS, outboxCliFlagOf } from '@rims/outbox';
 import { flagOf, relayConfigSchema } from '@rims/relay';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
@@ -35,6 +36,14 @@ describe('README configuration reference', () => {
     const merger = section('### `rims-merger`');
     const missing = MERGER_SETTINGS.filter(
       (variable) => !row(merger, variable)?.includes(`\`--${mergerFlagOf(variable)}\``),
+    );
+    expect(missing).toEqual([]);
+  });
+
+  it('documents every rims-outbox setting with its flag', () => {
+    const outbox = section('### `rims-outbox`');
+    const missing = OUTBOX_CLI_SETTINGS.filter(
+      (variable) => !row(outbox, variable)?.includes(`\`--${outboxCliFlagOf(variable)}\``),
     );
     expect(missing).toEqual([]);
   });

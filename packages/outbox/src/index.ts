@@ -35,6 +35,12 @@ export {
   type BackfillResult,
 } from './backfill/backfill.js';
 export type { InvalidItem } from './backfill/snapshot-events.js';
+export {
+  OUTBOX_CLI_SETTINGS,
+  flagOf as outboxCliFlagOf,
+  outboxCliConfigSchema,
+  type OutboxCliConfig,
+} from './cli/config.js';
 export { DEFAULT_SCHEMA, outboxSchemaName, outboxWakeChannel } from './schema-name.js';
 export {
   OutboxValidationError,

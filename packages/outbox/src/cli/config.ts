@@ -93,7 +93,11 @@ export const OUTBOX_CLI_SETTINGS = Object.keys(outboxCliConfigSchema.shape).filt
   (key) => !key.startsWith('--'),
 );
 
-/** The command-line flag of a setting, without its dashes (`BACKFILL_MAX_RATE` -> `max-rate`). */
+/**
+ * The command-line flag of a setting, without its dashes: the rule every RIMS binary follows.
+ *
+ * @example outboxCliFlagOf('BACKFILL_MAX_RATE') // 'max-rate' (exported from @rims/outbox as outboxCliFlagOf)
+ */
 export function flagOf(setting: string): string {
   return setting.startsWith('--') ? setting.slice(2) : settingFlag(setting, 'BACKFILL_');
 }
