@@ -68,8 +68,9 @@ const appOutbox = createOutbox({ source: '//rims/app', notify: false });
 
 /**
  * Changes one item and enqueues the matching event in one transaction, as the application does:
- * available -> committed; committed -> released, fulfilled or cancelled; fulfilled or cancelled ->
- * committed to a new order. The row is locked first (the application decides from its state).
+ * available -> committed; committed -> released, fulfilled or cancelled (the item keeps the order it
+ * was released from, as the warehouse's state does); fulfilled or cancelled -> committed to a new
+ * order. The row is locked first (the application decides from its state).
  */
 export async function changeItem(db: Kysely<StockDb>, id: string, random: () => number): Promise<void> {
   await db.transaction().execute(async (trx) => {
@@ -84,11 +85,7 @@ export async function changeItem(db: Kysely<StockDb>, id: string, random: () => 
     if (row.status === 'committed' && row.order_id !== null) {
       const pick = random();
       const status = pick < 0.4 ? 'available' : pick < 0.7 ? 'fulfilled' : 'cancelled';
-      await trx
-        .updateTable('stock_items')
-        .set({ status, order_id: status === 'available' ? null : row.order_id })
-        .where('id', '=', id)
-        .execute();
+      await trx.updateTable('stock_items').set({ status }).where('id', '=', id).execute();
       const data = { item_id: id, order_id: row.order_id };
       event =
         status === 'available'
@@ -195,7 +192,7 @@ export async function impliedState(db: Kysely<StockDb>): Promise<Map<string, Ite
         });
         break;
       case 'rims.item.released.v1':
-        states.set(subject, { ...before, status: 'available', order_id: null });
+        states.set(subject, { ...before, status: 'available', order_id: text('order_id') });
         break;
       case 'rims.item.fulfilled.v1':
         states.set(subject, { ...before, status: 'fulfilled' });
