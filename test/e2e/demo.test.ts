@@ -45,6 +45,20 @@ describe('pnpm demo', () => {
     expect(output).toMatch(/reconciliation: (\d+)\/\1 items match PostgreSQL/);
   }, 120_000);
 
+  it('--existing-items: items that predate the outbox are backfilled during the traffic and shown bootstrapped', async () => {
+    const demo = startDemo(['--items', '40', '--existing-items', '300', '--duration', '3s', '--seed', '9']);
+    const { code } = await demo.exited;
+    const output = demo.output();
+    expect(code, output).toBe(0);
+    expect(output).toMatch(/backfill: 340 snapshots of 340 items \(300 of them predating the outbox\)/);
+    expect(output).toMatch(
+      /bootstrapped: 300\/300 items that predate the outbox are in rims_core.item_commitment_state/,
+    );
+    expect(output).toContain('audit: clean');
+    // Every item now has events, so all 340 are reconciled.
+    expect(output).toMatch(/reconciliation: 340\/340 items match PostgreSQL/);
+  }, 180_000);
+
   it('stops everything and exits 130 on Ctrl-C', async () => {
     const demo = startDemo(['--items', '50', '--duration', '60s']);
     await waitFor(() => demo.output().includes('written'), {
