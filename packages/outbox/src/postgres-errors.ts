@@ -5,6 +5,7 @@
 export const PG_ERROR = {
   serializationFailure: '40001',
   deadlockDetected: '40P01',
+  lockNotAvailable: '55P03',
   syntaxError: '42601',
   undefinedColumn: '42703',
   undefinedParameter: '42P02',

@@ -1,8 +1,10 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from '@rims/test-harness/vitest';
+import { createOutbox } from '../src/index.js';
 import {
   STOCK_QUERY,
+  changeItem,
   createStock,
   differences,
   itemIds,
@@ -14,6 +16,7 @@ import {
 } from './stock-app.js';
 
 const database = useTestDatabase({ label: 'backfill_race' });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('rims-outbox backfill', () => {
   it('bootstraps 50,000 items that predate the outbox, one snapshot each, then live traffic follows them', async () => {
@@ -91,5 +94,46 @@ describe('rims-outbox backfill', () => {
     expect(await snapshotCounts(db)).toEqual({ total: ids.length, items: ids.length });
     // Enough racing to matter: with the re-read before the lock, this run finds regressed items.
     expect(changes).toBeGreaterThan(ids.length / 4);
+  });
+
+  it('steps back from a long live transaction instead of holding up the rest of its batch', async () => {
+    const db = database.kysely<StockDb>();
+    await createStock(db, 0);
+    await sql`TRUNCATE stock_items, rims_outbox.events, rims_outbox.subject_sequences`.execute(db);
+    await createStock(db, 50);
+    const outbox = createOutbox({ source: '//rims/app', notify: false });
+    // A live transaction holds item 12's sequence lock for 7 s.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const long = db.transaction().execute(async (trx) => {
+      await sql`UPDATE stock_items SET status = 'fulfilled' WHERE id = 'item-0000012'`.execute(trx);
+      await outbox.enqueue(trx, {
+        type: 'rims.item.fulfilled.v1',
+        subject: 'item-0000012',
+        data: { item_id: 'item-0000012', order_id: 'order-12' },
+      });
+      await held;
+    });
+    const released = sleep(7_000).then(() => {
+      release();
+    });
+    await sleep(200);
+    const backfilling = outboxCli(['backfill', '--query', STOCK_QUERY, '--name', 'long', '--json'], {
+      DATABASE_URL: database.url,
+      LOG_LEVEL: 'warn',
+    });
+    // The batch locks items 1 to 11, then waits for item 12. A writer of item 5 waits on the batch
+    // only until the batch's lock timeout (2 s) sends it back, not until the long transaction ends.
+    await sleep(500);
+    const started = performance.now();
+    await changeItem(db, 'item-0000005', () => 0.5);
+    const waited = performance.now() - started;
+    await released;
+    await long;
+    const result = await backfilling;
+    expect(result.code, result.stderr).toBe(0);
+    expect(waited).toBeLessThan(4_000);
+    expect(await differences(db)).toEqual({ items: 50, found: [] });
+    expect(await sequenceGaps(db)).toEqual([]);
   });
 });

@@ -4,10 +4,11 @@ import { CompiledQuery, Kysely, PostgresDialect } from 'kysely';
 import type pg from 'pg';
 import { readSql, renderSql } from '@rims/sql';
 import { BackfillResumeError, OutboxConfigError } from '../errors.js';
-import { createOutbox } from '../outbox.js';
+import { createOutbox, type Outbox } from '../outbox.js';
+import type { OutboxTransaction } from '../queries/enqueue.js';
 import { PG_ERROR, pgErrorCode } from '../postgres-errors.js';
 import { outboxSchemaName } from '../schema-name.js';
-import { progressStore, type BatchCounts, type SavedProgress } from './progress-store.js';
+import { progressStore, type BatchCounts, type ProgressStore, type SavedProgress } from './progress-store.js';
 import { describeQuery, normaliseQuery, withQuery } from './query.js';
 import { enqueueSnapshots, type InvalidItem, type SnapshotRow } from './snapshot-events.js';
 
@@ -72,7 +73,9 @@ export interface BackfillResult extends BackfillProgress {
 }
 
 const SAMPLE_RANGE = 1 << 20; // page.sql keeps the low 20 bits of the hash
-const MAX_ATTEMPTS = 5;
+const MAX_ATTEMPTS = 10;
+/** How long a batch waits for one item's lock before it is rolled back and retried (lock-timeout.sql). */
+const LOCK_TIMEOUT = '2s';
 
 /**
  * Enqueues one `rims.item.snapshot.v1` per row of `query`, by item_id, a batch per transaction.
@@ -104,6 +107,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
     count: withQuery('count.sql', query),
     page: withQuery('page.sql', query),
     reread: withQuery('reread.sql', query),
+    lockTimeout: readSql('postgres/backfill/lock-timeout.sql'),
     lock: renderSql(readSql('postgres/backfill/lock-subjects.sql'), { schema }, 'postgres'),
     forget: renderSql(readSql('postgres/backfill/forget-unused-subjects.sql'), { schema }, 'postgres'),
   };
@@ -168,34 +172,12 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
       db
         .transaction()
         .setIsolationLevel('read committed')
-        .execute(async (trx): Promise<BatchCounts | undefined> => {
-          const page = await trx.executeQuery<{
-            item_id: string;
-          }>(CompiledQuery.raw(sql.page, [state.lastItemId, ...filters, pageSize]));
-          const ids = page.rows.map((row) => row.item_id);
-          const last = ids.at(-1);
-          if (last === undefined) return undefined;
-          // Lock first, read after: the statement below sees every change committed before the
-          // locks were granted, and any later change numbers itself after this snapshot.
-          await trx.executeQuery(CompiledQuery.raw(sql.lock, [ids]));
-          const { rows } = await trx.executeQuery<SnapshotRow>(CompiledQuery.raw(sql.reread, [ids]));
-          const { enqueued, invalid } = await enqueueSnapshots(outbox, trx, rows);
-          if (enqueued.length < ids.length) {
-            const done = new Set(enqueued);
-            await trx.executeQuery(CompiledQuery.raw(sql.forget, [ids.filter((id) => !done.has(id))]));
-          }
-          for (const item of invalid) options.onInvalid?.(item);
-          const counted = {
-            lastItemId: last,
-            read: ids.length,
-            enqueued: enqueued.length,
-            skipped: ids.length - rows.length,
-            invalid: invalid.length,
-          };
-          await store.save(trx, name, counted);
-          return counted;
-        }),
+        .execute((trx) =>
+          backfillBatch(trx, { sql, outbox, store, name, filters, pageSize }, state.lastItemId),
+        ),
     );
+    // Reported once committed: a batch retried after a deadlock would report its rows twice.
+    for (const item of batch?.invalidItems ?? []) options.onInvalid?.(item);
     if (batch === undefined) {
       await store.finish(db, name);
       complete = true;
@@ -220,6 +202,54 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
   }
   report();
   return { ...state, complete, dryRun: false, resumedAfter: cursorAtStart };
+}
+
+/** What a batch needs, prepared once per run. */
+interface BatchContext {
+  readonly sql: Record<'page' | 'lockTimeout' | 'lock' | 'reread' | 'forget', string>;
+  readonly outbox: Outbox;
+  readonly store: ProgressStore;
+  readonly name: string;
+  readonly filters: readonly unknown[];
+  readonly pageSize: number;
+}
+
+/**
+ * One batch, in the caller's READ COMMITTED transaction: the next page of ids after `cursor`, their
+ * sequence locks, the rows read again, the snapshots enqueued, the progress saved. Undefined when
+ * no row is left.
+ */
+async function backfillBatch(
+  trx: OutboxTransaction,
+  context: BatchContext,
+  cursor: string | null,
+): Promise<(BatchCounts & { invalidItems: InvalidItem[] }) | undefined> {
+  const { sql } = context;
+  const page = await trx.executeQuery<{ item_id: string }>(
+    CompiledQuery.raw(sql.page, [cursor, ...context.filters, context.pageSize]),
+  );
+  const ids = page.rows.map((row) => row.item_id);
+  const last = ids.at(-1);
+  if (last === undefined) return undefined;
+  await trx.executeQuery(CompiledQuery.raw(sql.lockTimeout, [LOCK_TIMEOUT]));
+  // Lock first, read after: the statement below sees every change committed before the locks
+  // were granted, and any later change numbers itself after this snapshot.
+  await trx.executeQuery(CompiledQuery.raw(sql.lock, [ids]));
+  const { rows } = await trx.executeQuery<SnapshotRow>(CompiledQuery.raw(sql.reread, [ids]));
+  const { enqueued, invalid } = await enqueueSnapshots(context.outbox, trx, rows);
+  if (enqueued.length < ids.length) {
+    const done = new Set(enqueued);
+    await trx.executeQuery(CompiledQuery.raw(sql.forget, [ids.filter((id) => !done.has(id))]));
+  }
+  const counted = {
+    lastItemId: last,
+    read: ids.length,
+    enqueued: enqueued.length,
+    skipped: ids.length - rows.length,
+    invalid: invalid.length,
+  };
+  await context.store.save(trx, context.name, counted);
+  return { ...counted, invalidItems: invalid };
 }
 
 /** The filter parameters of count.sql and page.sql: items, sample seed, sample threshold. */
@@ -270,16 +300,22 @@ function checkResumable(
   }
 }
 
-/** Runs a batch again when PostgreSQL chose it as a deadlock victim: nothing of it was committed. */
+/**
+ * Runs a batch again when PostgreSQL chose it as a deadlock victim or it waited too long for a lock
+ * (a live transaction locking items one by one, or a long one): nothing of it was committed.
+ */
 async function withRetry<T>(work: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await work();
     } catch (error) {
       const code = pgErrorCode(error);
-      const retryable = code === PG_ERROR.deadlockDetected || code === PG_ERROR.serializationFailure;
+      const retryable =
+        code === PG_ERROR.deadlockDetected ||
+        code === PG_ERROR.serializationFailure ||
+        code === PG_ERROR.lockNotAvailable;
       if (!retryable || attempt >= MAX_ATTEMPTS) throw error;
-      await sleep(50 * attempt);
+      await sleep(100 * attempt);
     }
   }
 }
