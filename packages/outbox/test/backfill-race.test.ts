@@ -136,4 +136,42 @@ describe('rims-outbox backfill', () => {
     expect(await differences(db)).toEqual({ items: 50, found: [] });
     expect(await sequenceGaps(db)).toEqual([]);
   });
+
+  it('skips an item deleted while its batch waited for its lock, leaving no counter behind', async () => {
+    const db = database.kysely<StockDb>();
+    await createStock(db, 0);
+    await sql`TRUNCATE stock_items, rims_outbox.events, rims_outbox.subject_sequences`.execute(db);
+    await createStock(db, 20);
+    const outbox = createOutbox({ source: '//rims/app', notify: false });
+    // The application cancels item 9 and deletes its row; its event holds the item's lock meanwhile.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const deleting = db.transaction().execute(async (trx) => {
+      await outbox.enqueue(trx, {
+        type: 'rims.item.cancelled.v1',
+        subject: 'item-0000009',
+        data: { item_id: 'item-0000009', order_id: 'order-9', reason: 'gone' },
+      });
+      await sql`DELETE FROM stock_items WHERE id = 'item-0000009'`.execute(trx);
+      await held;
+    });
+    await sleep(200);
+    const backfilling = outboxCli(['backfill', '--query', STOCK_QUERY, '--name', 'deleted', '--json'], {
+      DATABASE_URL: database.url,
+      LOG_LEVEL: 'warn',
+    });
+    // The batch has read its page (item 9 still there) and waits for item 9's lock.
+    await sleep(1_000);
+    release();
+    await deleting;
+    const result = await backfilling;
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ read: 20, enqueued: 19, skipped: 1 });
+    const item9 = await sql<{ type: string; sequence: string }>`
+      SELECT type, sequence FROM rims_outbox.events WHERE subject = 'item-0000009'`.execute(db);
+    expect(item9.rows).toEqual([{ type: 'rims.item.cancelled.v1', sequence: '1' }]);
+    const zero = await sql<{ n: string }>`
+      SELECT count(*) AS n FROM rims_outbox.subject_sequences WHERE last_sequence = 0`.execute(db);
+    expect(Number(zero.rows[0]?.n)).toBe(0);
+  });
 });
