@@ -1,6 +1,8 @@
+import { PassThrough } from 'node:stream';
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestDatabase } from '@rims/test-harness/vitest';
+import { runCli } from '../src/cli/cli.js';
 import { STOCK_QUERY, createStock, outboxCli, snapshotCounts, type StockDb } from './stock-app.js';
 
 const database = useTestDatabase({ label: 'backfill_cli' });
@@ -191,6 +193,44 @@ describe('rims-outbox backfill rows the outbox refuses', () => {
       database.kysely(),
     );
     expect(Number(zero.rows[0]?.n), 'no counter left at 0 for the refused items').toBe(0);
+    await clearOutbox();
+  });
+});
+
+describe('rims-outbox backfill progress', () => {
+  it('draws a bar with the rate and ETA on a terminal, and logs JSON progress lines otherwise', async () => {
+    const terminal = Object.assign(new PassThrough(), { isTTY: true, columns: 120 });
+    let drawn = '';
+    terminal.on('data', (chunk: Buffer) => (drawn += chunk.toString()));
+    let stderr = '';
+    const code = await runCli(
+      ['backfill', '--query', STOCK_QUERY, '--batch-size', '1000', '--name', 'bar'],
+      { DATABASE_URL: database.url },
+      {
+        stdout: () => undefined,
+        stderr: (text) => (stderr += text),
+        onStopSignal: () => undefined,
+        progressStream: terminal,
+      },
+    );
+    expect(code).toBe(0);
+    expect(drawn).toMatch(/backfill \[[^\]]*\] 5000\/5000 items \| 100% \| \d+ rows\/s \| eta/);
+    expect(stderr).not.toContain('backfill progress');
+    await clearOutbox();
+
+    const logged = await outboxCli(['backfill', '--query', STOCK_QUERY, '--name', 'logs'], {
+      DATABASE_URL: database.url,
+    });
+    expect(logged.code).toBe(0);
+    const last = logged.stderr
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.msg === 'backfill progress')
+      .at(-1);
+    expect(last).toMatchObject({ read: 5000, total: 5000, enqueued: 5000, last_item_id: 'item-0005000' });
+    expect(last?.rows_per_s).toEqual(expect.any(Number));
+    expect(last).toHaveProperty('eta_s');
     await clearOutbox();
   });
 });
