@@ -234,3 +234,17 @@ describe('rims-outbox backfill progress', () => {
     await clearOutbox();
   });
 });
+
+describe('rims-outbox commands', () => {
+  it('migrate reports the schema version; --help lists the settings; an unknown command exits 2', async () => {
+    const migrated = await outboxCli(['migrate'], env());
+    expect(migrated).toMatchObject({ code: 0, stdout: 'schema rims_outbox is at version 4\n' });
+    const help = await outboxCli(['--help'], env());
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('rims-outbox backfill --query');
+    expect(help.stdout).toContain('--max-rate         BACKFILL_MAX_RATE');
+    const unknown = await outboxCli(['snapshot'], env());
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown command 'snapshot'");
+  });
+});
