@@ -1,6 +1,6 @@
 import { CompiledQuery } from 'kysely';
 import { readSql, renderSql } from '@rims/sql';
-import type { EnqueueRow } from './enqueue.js';
+import { enqueueParameters, type EnqueueRow } from './enqueue.js';
 import { inlineLiterals, literalTemplate, type LiteralTemplate } from './sql-literal.js';
 
 const TEMPLATE = readSql('postgres/outbox/enqueue-and-commit.sql');
@@ -21,16 +21,5 @@ export function enqueueAndCommitQuery(
   source: string,
   wakeChannel: string | null,
 ): CompiledQuery {
-  return CompiledQuery.raw(
-    inlineLiterals(statement, [
-      rows.map((r) => r.id),
-      rows.map((r) => r.subject),
-      rows.map((r) => r.type),
-      rows.map((r) => r.data),
-      rows.map((r) => r.time),
-      rows.map((r) => r.traceparent),
-      source,
-      wakeChannel,
-    ]),
-  );
+  return CompiledQuery.raw(inlineLiterals(statement, enqueueParameters(rows, source, wakeChannel)));
 }

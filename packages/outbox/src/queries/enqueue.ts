@@ -1,5 +1,6 @@
 import { CompiledQuery, type QueryResult } from 'kysely';
 import { readSql, renderSql } from '@rims/sql';
+import type { LiteralValue } from './sql-literal.js';
 
 const TEMPLATE = readSql('postgres/outbox/enqueue.sql');
 
@@ -32,6 +33,27 @@ export function enqueueStatement(schema: string): string {
 }
 
 /**
+ * The arguments of the enqueue function, in order: one array per event column, then the source and
+ * the channel to wake the relay on. Shared by `enqueue` and the enqueue-and-commit message.
+ */
+export function enqueueParameters(
+  rows: readonly EnqueueRow[],
+  source: string,
+  wakeChannel: string | null,
+): LiteralValue[] {
+  return [
+    rows.map((r) => r.id),
+    rows.map((r) => r.subject),
+    rows.map((r) => r.type),
+    rows.map((r) => r.data),
+    rows.map((r) => r.time),
+    rows.map((r) => r.traceparent),
+    source,
+    wakeChannel,
+  ];
+}
+
+/**
  * Inserts a batch with its sequence numbers in one round trip (sql/postgres/outbox/enqueue.sql) and
  * returns `id -> sequence`.
  */
@@ -42,16 +64,10 @@ export async function runEnqueue(
   source: string,
   wakeChannel: string | null,
 ): Promise<Map<string, number>> {
-  const query = CompiledQuery.raw(statement, [
-    rows.map((r) => r.id),
-    rows.map((r) => r.subject),
-    rows.map((r) => r.type),
-    rows.map((r) => r.data),
-    rows.map((r) => r.time),
-    rows.map((r) => r.traceparent),
-    source,
-    wakeChannel,
-  ]) as CompiledQuery<{ id: string; sequence: string }>;
+  const query = CompiledQuery.raw(statement, enqueueParameters(rows, source, wakeChannel)) as CompiledQuery<{
+    id: string;
+    sequence: string;
+  }>;
   const result = await trx.executeQuery(query);
   return new Map(result.rows.map((row) => [row.id, Number(row.sequence)]));
 }
