@@ -25,6 +25,14 @@ export interface StatementRunner {
     values?: Readonly<Record<string, QueryParam>>,
     options?: StatementOptions,
   ): Promise<QueryResult>;
+  /**
+   * Renders and runs several files as one transaction (see {@link Warehouse.transaction}): all of
+   * them apply or none does. Returns the rows each changed, in order.
+   */
+  transaction(
+    steps: readonly { readonly path: string; readonly values: Readonly<Record<string, QueryParam>> }[],
+    options?: Pick<StatementOptions, 'labels' | 'timeoutMs'>,
+  ): Promise<number[]>;
 }
 
 /** A BigQuery label value: lower-case letters, digits, `_` and `-`, at most 63 characters. */
@@ -59,6 +67,16 @@ export function statementRunner(
         },
         statement: path,
         ...(options.dryRun ? { dryRun: true } : {}),
+        ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+      });
+    },
+    transaction(steps, options = {}) {
+      const statements = steps.map(({ path, values }) => {
+        const sql = renderStatement(warehouse.dialect, path, datasets);
+        return { sql, params: paramsFor(sql, warehouse.dialect, values, path), statement: path };
+      });
+      return warehouse.transaction(statements, {
+        labels: { ...labels, step: 'transaction', ...options.labels },
         ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       });
     },

@@ -47,6 +47,18 @@ function renderOptions(template: string, options: RawTableOptions): string {
 }
 
 /**
+ * Puts each `{{fragment:name}}` of a template in place: the text of `fragments/name.sql` of the
+ * dialect, a subquery two statements share (written once, so they cannot drift apart).
+ */
+function includeFragments(template: string, dialect: Dialect): string {
+  return template.replace(/\{\{fragment:([a-z_]+)\}\}/g, (_, name: string) =>
+    readSql(`${dialect}/fragments/${name}.sql`)
+      .replace(/^--[^\n]*\n/gm, '')
+      .trim(),
+  );
+}
+
+/**
  * Renders one SQL file of a dialect: dataset names as quoted identifiers, raw-table options as
  * validated literals. Values never enter the text: they travel as query parameters.
  *
@@ -58,7 +70,7 @@ export function renderStatement(
   datasets: Datasets,
   rawTable: RawTableOptions = DEFAULT_RAW_TABLE,
 ): string {
-  const template = renderOptions(readSql(`${dialect}/${path}`), rawTable);
+  const template = renderOptions(includeFragments(readSql(`${dialect}/${path}`), dialect), rawTable);
   return renderSql(template, { ...datasets }, dialect);
 }
 

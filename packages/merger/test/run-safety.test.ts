@@ -27,6 +27,10 @@ function beforeStatement(warehouse: Warehouse, statement: string, before: () => 
       if (options?.statement === statement) await before();
       return warehouse.query(sql, options);
     },
+    transaction: async (statements, options) => {
+      if (statements.some((s) => s.statement === statement)) await before();
+      return warehouse.transaction(statements, options);
+    },
     script: (sql, options) => warehouse.script(sql, options),
     tableColumns: (dataset, table) => warehouse.tableColumns(dataset, table),
     addColumns: (dataset, table, missing) => warehouse.addColumns(dataset, table, missing),

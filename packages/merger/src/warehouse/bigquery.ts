@@ -2,6 +2,7 @@ import { BigQuery, type BigQueryOptions, type Query, type TableField } from '@go
 import type { Datasets } from '../datasets.js';
 import { withColumns, type ExistingColumn, type MissingColumn } from '../raw-schema.js';
 import { WarehouseError } from '../errors.js';
+import { transactionScript } from './bigquery-transaction.js';
 import type { QueryOptions, QueryParam, QueryResult, Warehouse } from './warehouse.js';
 
 /** Options of {@link openBigQueryWarehouse}. */
@@ -100,6 +101,17 @@ export function openBigQueryWarehouse(options: BigQueryWarehouseOptions): Wareho
     dialect: 'bigquery',
     description: `bigquery://${options.projectId}/${options.location}`,
     query: (sql, query = {}) => run(sql, query),
+    async transaction(statements, transaction = {}) {
+      const { sql, params } = transactionScript(statements);
+      const result = await run(sql, {
+        params,
+        statement: `transaction of ${statements.map((s) => s.statement).join(', ')}`,
+        ...(transaction.labels ? { labels: transaction.labels } : {}),
+        ...(transaction.timeoutMs === undefined ? {} : { timeoutMs: transaction.timeoutMs }),
+      });
+      const counts = result.rows[0]?.row_counts;
+      return Array.isArray(counts) ? counts.map(Number) : statements.map(() => 0);
+    },
     async script(sql, query = {}) {
       await run(sql, query);
     },

@@ -18,7 +18,15 @@ import type { Datasets } from '../datasets.js';
 import { duckdbColumnType } from './duckdb-types.js';
 import type { ExistingColumn, MissingColumn } from '../raw-schema.js';
 import { WarehouseError, WarehouseLockedError } from '../errors.js';
-import type { ParamType, QueryOptions, QueryParam, QueryResult, Warehouse } from './warehouse.js';
+import type {
+  ParamType,
+  QueryOptions,
+  QueryParam,
+  QueryResult,
+  TransactionOptions,
+  TransactionStatement,
+  Warehouse,
+} from './warehouse.js';
 
 const TYPES: Record<ParamType, DuckDBType> = {
   STRING: VARCHAR,
@@ -118,41 +126,72 @@ export async function openDuckDbWarehouse(path: string): Promise<Warehouse> {
     throw wrap(error, path);
   }
   let closed = false;
+
+  async function query(sql: string, options: QueryOptions = {}): Promise<QueryResult> {
+    const { values, types } = bind(options.params ?? {});
+    let timer: NodeJS.Timeout | undefined;
+    // An object, not a boolean: the timer's callback sets it, which the type checker cannot follow.
+    const stopped = { atTimeout: false };
+    try {
+      if (options.dryRun) {
+        // DuckDB has no dry run; EXPLAIN binds every name and type without touching data.
+        await connection.run(`EXPLAIN ${sql}`, values, types);
+        return { rows: [], affectedRows: 0, bytesProcessed: null };
+      }
+      // The counterpart of BigQuery's jobTimeoutMs: an interrupted statement changes nothing.
+      if (options.timeoutMs !== undefined)
+        timer = setTimeout(
+          () => {
+            stopped.atTimeout = true;
+            connection.interrupt();
+          },
+          Math.max(1, options.timeoutMs),
+        );
+      const reader = await connection.runAndReadAll(sql, values, types);
+      const rows = reader.getRowObjectsJS().map((row) => plain(row) as Record<string, unknown>);
+      return { rows, affectedRows: reader.rowsChanged, bytesProcessed: null };
+    } catch (error) {
+      if (stopped.atTimeout)
+        throw new WarehouseError(
+          `DuckDB ${options.statement ? `statement ${options.statement}` : 'statement'} was stopped at its timeout of ${String(options.timeoutMs)} ms (nothing it would have changed is kept)`,
+          { cause: error, statement: options.statement },
+        );
+      throw wrap(error, path, options.statement);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   return {
     dialect: 'duckdb',
     description: `duckdb://${path}`,
-    async query(sql: string, options: QueryOptions = {}): Promise<QueryResult> {
-      const { values, types } = bind(options.params ?? {});
-      let timer: NodeJS.Timeout | undefined;
-      // An object, not a boolean: the timer's callback sets it, which the type checker cannot follow.
-      const stopped = { atTimeout: false };
+    query,
+    async transaction(
+      statements: readonly TransactionStatement[],
+      options: TransactionOptions = {},
+    ): Promise<number[]> {
+      const deadline = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
       try {
-        if (options.dryRun) {
-          // DuckDB has no dry run; EXPLAIN binds every name and type without touching data.
-          await connection.run(`EXPLAIN ${sql}`, values, types);
-          return { rows: [], affectedRows: 0, bytesProcessed: null };
-        }
-        // The counterpart of BigQuery's jobTimeoutMs: an interrupted statement changes nothing.
-        if (options.timeoutMs !== undefined)
-          timer = setTimeout(
-            () => {
-              stopped.atTimeout = true;
-              connection.interrupt();
-            },
-            Math.max(1, options.timeoutMs),
-          );
-        const reader = await connection.runAndReadAll(sql, values, types);
-        const rows = reader.getRowObjectsJS().map((row) => plain(row) as Record<string, unknown>);
-        return { rows, affectedRows: reader.rowsChanged, bytesProcessed: null };
+        await connection.run('BEGIN TRANSACTION');
       } catch (error) {
-        if (stopped.atTimeout)
-          throw new WarehouseError(
-            `DuckDB ${options.statement ? `statement ${options.statement}` : 'statement'} was stopped at its timeout of ${String(options.timeoutMs)} ms (nothing it would have changed is kept)`,
-            { cause: error, statement: options.statement },
-          );
-        throw wrap(error, path, options.statement);
-      } finally {
-        clearTimeout(timer);
+        throw wrap(error, path, 'BEGIN TRANSACTION');
+      }
+      try {
+        const counts: number[] = [];
+        for (const { sql, params, statement } of statements) {
+          const result = await query(sql, {
+            statement,
+            ...(params ? { params } : {}),
+            ...(deadline === undefined ? {} : { timeoutMs: Math.max(1, deadline - Date.now()) }),
+          });
+          counts.push(result.affectedRows);
+        }
+        await connection.run('COMMIT');
+        return counts;
+      } catch (error) {
+        // A failed statement leaves the transaction aborted: roll it back so the connection is usable.
+        await connection.run('ROLLBACK').catch(() => undefined);
+        throw error instanceof WarehouseError ? error : wrap(error, path, 'COMMIT');
       }
     },
     async script(sql: string, options = {}): Promise<void> {

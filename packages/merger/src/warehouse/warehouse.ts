@@ -29,6 +29,22 @@ export interface QueryOptions {
   readonly timeoutMs?: number;
 }
 
+/** One statement of {@link Warehouse.transaction}: its text, parameters and file. */
+export interface TransactionStatement {
+  readonly sql: string;
+  readonly params?: Readonly<Record<string, QueryParam>>;
+  /** The SQL file the text came from, named in errors and logs. */
+  readonly statement: string;
+}
+
+/** Options of {@link Warehouse.transaction}. */
+export interface TransactionOptions {
+  /** BigQuery job labels (ignored by DuckDB). */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Stop the whole transaction once it has run this long; it then changes nothing. */
+  readonly timeoutMs?: number;
+}
+
 /** What a statement returned. Timestamps are `Date`s, integers `number`s, JSON text strings. */
 export interface QueryResult {
   readonly rows: Record<string, unknown>[];
@@ -52,6 +68,13 @@ export interface Warehouse {
   readonly description: string;
   /** Runs one statement. */
   query(sql: string, options?: QueryOptions): Promise<QueryResult>;
+  /**
+   * Runs DML statements as one transaction, in order: each sees what the earlier ones changed, and
+   * either all of them apply or none does (a failure rolls back). A BigQuery multi-statement
+   * transaction in one script job; a DuckDB transaction on the warehouse's connection. Returns the
+   * rows each statement inserted, updated or deleted, in order.
+   */
+  transaction(statements: readonly TransactionStatement[], options?: TransactionOptions): Promise<number[]>;
   /** Runs a script of several statements without parameters (DDL). */
   script(sql: string, options?: Pick<QueryOptions, 'labels' | 'statement'>): Promise<void>;
   /** The columns of a table (RECORD fields nested), or undefined when there is no such table. */
