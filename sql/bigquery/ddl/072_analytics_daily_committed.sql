@@ -11,3 +11,20 @@ CREATE TABLE IF NOT EXISTS {{analytics}}.daily_committed (
 PARTITION BY day
 CLUSTER BY location_id, sku
 OPTIONS (description = 'Items and quantity potentially committed at the end of each day, per location and sku');
+
+-- rims_core.daily_committed_through: the last day rims_analytics.daily_committed holds. A run adds
+-- its changes to the days up to it and carries the last day forward to each new day, in the same
+-- transaction that advances it (merge/072-074), so a day is never carried twice.
+CREATE TABLE IF NOT EXISTS {{core}}.daily_committed_through (
+  name STRING NOT NULL,
+  through_day DATE NOT NULL
+)
+OPTIONS (description = 'The last day rims_analytics.daily_committed holds');
+
+-- A warehouse of an older release: its runs kept daily_committed up to the day of their window's end.
+INSERT INTO {{core}}.daily_committed_through (name, through_day)
+SELECT 'item-commitment', DATE(MAX(window_to))
+FROM {{core}}.merge_runs
+WHERE outcome = 'succeeded'
+  AND NOT EXISTS (SELECT 1 FROM {{core}}.daily_committed_through WHERE name = 'item-commitment')
+HAVING MAX(window_to) IS NOT NULL;
