@@ -1,6 +1,6 @@
 /**
  * Drift detection: after history, a run compares each snapshot of the items it touched with the
- * item's derived state just before it (merge/074) and records the differences in
+ * item's derived state just before it (merge/075) and records the differences in
  * rims_core.item_state_discrepancies, which `rims-merger audit` reports. Kept apart from merge.ts,
  * which calls it under the lease.
  */
@@ -11,7 +11,7 @@ import type { QueryParam } from './warehouse/warehouse.js';
 type QueryRow = Readonly<Record<string, unknown>>;
 
 /** The statement of the drift step of a run. */
-export const DISCREPANCY_STATEMENT = 'merge/074_item_state_discrepancies.sql';
+export const DISCREPANCY_STATEMENT = 'merge/075_item_state_discrepancies.sql';
 /** The audit's read of the discrepancies: a sample with the total count. */
 export const DISCREPANCY_AUDIT_STATEMENT = 'audit/discrepancies.sql';
 

@@ -1,17 +1,21 @@
 /**
  * The history steps of a merge run: after State, the commitment history of the items the run
- * touched (rims_core.item_commitment_history) and the daily mart rims_analytics.daily_committed
- * for the days the run can have changed. Kept apart from merge.ts, which calls them under the lease.
+ * touched (rims_core.item_commitment_history) and the daily mart rims_analytics.daily_committed.
+ * Both change in one transaction: the mart takes the difference the new history rows make, so
+ * it must never see them twice nor miss them. Kept apart from merge.ts, which calls them under the
+ * lease.
  */
-import { timestampParam } from './params.js';
+import { intArrayParam, timestampParam } from './params.js';
 import type { QueryParam, QueryResult } from './warehouse/warehouse.js';
 
 /** Statement files of the history steps, in the order a run applies them. */
 export const HISTORY_STATEMENTS = {
+  through: 'merge/065_daily_committed_through.sql',
   spans: 'merge/070_item_history_spans.sql',
   bounds: 'merge/071_item_history_bounds.sql',
-  history: 'merge/072_item_commitment_history.sql',
-  daily: 'merge/073_daily_committed.sql',
+  daily: 'merge/072_daily_committed.sql',
+  history: 'merge/073_item_commitment_history.sql',
+  advance: 'merge/074_daily_committed_through.sql',
 } as const;
 
 /** The full rebuild of history from Core, a SELECT (what the maintained table must equal). */
@@ -20,91 +24,116 @@ export const HISTORY_REBUILT = 'history/rebuilt.sql';
 /** Runs one statement of the run under its lease (renewed first), returning its result. */
 export type RunStep = (path: string, values: Record<string, QueryParam>) => Promise<QueryResult>;
 
+/** Runs statements of the run as one transaction under its lease, returning the rows each changed. */
+export type RunTransaction = (
+  steps: readonly { path: string; values: Record<string, QueryParam> }[],
+) => Promise<readonly number[]>;
+
 const DAY_MS = 86_400_000;
 
 /** Midnight UTC of the day `date` falls on. */
 export const startOfUtcDay = (date: Date): Date => new Date(Math.floor(date.getTime() / DAY_MS) * DAY_MS);
 
+/** What a chunk merged, as the history steps need it. */
+export interface MergedWindow {
+  /** The chunk's end: daily_committed holds at least up to its day afterwards. */
+  readonly to: Date;
+  /**
+   * The latest event time the chunk merged (undefined when it merged none): the mart is kept up to
+   * its day too, so that no history row ever begins after the last day held.
+   */
+  readonly maxTime?: Date | undefined;
+}
+
 /**
- * Rewrites the history of the items a chunk touched, from Core: records their earliest event time
- * (spans), reads the earliest of the touched items as the lower bound, then merges their
- * recomputed rows. `bounded` holds the run's parameters with the window query's `min_time`,
- * `max_time` (and on BigQuery `buckets`). Returns the history rows inserted or updated and the
- * lower bound it read from.
+ * Brings history and daily_committed up to what a chunk merged. When the chunk merged events
+ * (`bounded` holds the window query's `min_time`, `max_time` and on BigQuery `buckets`): records
+ * the touched items' earliest event times (spans) and reads the earliest as the lower bound. Then,
+ * in one transaction, adds to daily_committed the difference the touched items' recomputed history
+ * makes (carrying the last day held forward to new days), merges that history, and advances the
+ * last day held. Without events only the carrying forward happens.
  *
  * @example
  * const statements = statementRunner(warehouse, DEFAULT_DATASETS);
  * const at = { type: 'TIMESTAMP', value: new Date() } as const;
- * const { changed, historyFrom } = await maintainHistory((path, values) => statements.run(path, values), {
- *   ...{ window_from: at, window_to: at, min_time: at, max_time: at },
- *   holder: { type: 'STRING', value: 'my-run' },
- * });
+ * const change = await maintainHistory(
+ *   {
+ *     step: (path, values) => statements.run(path, values),
+ *     transaction: (steps) => statements.transaction(steps),
+ *   },
+ *   { window_from: at, window_to: at, holder: { type: 'STRING', value: 'my-run' } },
+ *   { to: new Date() },
+ * );
  */
 export async function maintainHistory(
-  step: RunStep,
+  run: { readonly step: RunStep; readonly transaction: RunTransaction },
   bounded: Record<string, QueryParam>,
+  window: MergedWindow,
 ): Promise<HistoryChange> {
-  await step(HISTORY_STATEMENTS.spans, bounded);
-  const bounds = await step(HISTORY_STATEMENTS.bounds, bounded);
-  const historyFrom = bounds.rows[0]?.history_from;
-  // No span: the lease was lost before the spans MERGE applied (it is fenced), so nothing to do.
-  if (!(historyFrom instanceof Date)) return { changed: 0, historyFrom: undefined };
-  const result = await step(HISTORY_STATEMENTS.history, {
+  const held = (await run.step(HISTORY_STATEMENTS.through, bounded)).rows[0]?.through_day;
+  const daysPrev = held instanceof Date ? startOfUtcDay(held) : undefined;
+  let historyFrom: Date | undefined;
+  if (window.maxTime) {
+    await run.step(HISTORY_STATEMENTS.spans, bounded);
+    const bounds = await run.step(HISTORY_STATEMENTS.bounds, bounded);
+    const from = bounds.rows[0]?.history_from;
+    // No span: the lease was lost before the spans MERGE applied (it is fenced), so nothing to do.
+    if (!(from instanceof Date)) return { changed: 0, dailyChanged: 0, historyFrom: undefined };
+    historyFrom = from;
+  }
+  const days = heldDays({ daysPrev, to: window.to, maxTime: window.maxTime, historyFrom });
+  const values: Record<string, QueryParam> = {
+    // Without events no item is touched: the raw window matches nothing whatever these bounds are.
+    min_time: timestampParam(window.to),
+    max_time: timestampParam(window.to),
+    buckets: intArrayParam([]),
     ...bounded,
-    history_from: timestampParam(historyFrom),
-  });
-  return { changed: result.affectedRows, historyFrom };
+    history_from: timestampParam(historyFrom ?? window.to),
+    days_prev: { type: 'TIMESTAMP', value: daysPrev ?? null },
+    days_through: timestampParam(days.through),
+    days_floor: timestampParam(days.floor),
+  };
+  const [dailyChanged = 0, changed = 0] = await run.transaction([
+    { path: HISTORY_STATEMENTS.daily, values },
+    { path: HISTORY_STATEMENTS.history, values },
+    { path: HISTORY_STATEMENTS.advance, values },
+  ]);
+  return { changed, dailyChanged, historyFrom };
+}
+
+/**
+ * The days a chunk's history transaction works on (midnight UTC of each): `through`, the last day
+ * daily_committed holds afterwards (never earlier than before, the chunk's end or its latest event
+ * time), and `floor`, the earliest day it can change (the day of the touched items' earliest event,
+ * or the first new day).
+ *
+ * @example heldDays({ daysPrev: new Date('2026-11-29'), to: new Date('2026-11-30T10:00:00Z') })
+ */
+export function heldDays(options: {
+  daysPrev?: Date | undefined;
+  to: Date;
+  maxTime?: Date | undefined;
+  historyFrom?: Date | undefined;
+}): { through: Date; floor: Date } {
+  const through = Math.max(
+    options.daysPrev?.getTime() ?? 0,
+    startOfUtcDay(options.to).getTime(),
+    options.maxTime ? startOfUtcDay(options.maxTime).getTime() : 0,
+  );
+  const firstNew = options.daysPrev ? options.daysPrev.getTime() + DAY_MS : through;
+  const floor = Math.min(firstNew, startOfUtcDay(options.historyFrom ?? options.to).getTime());
+  return { through: new Date(through), floor: new Date(floor) };
 }
 
 /** What {@link maintainHistory} did. */
 export interface HistoryChange {
   /** History rows inserted or updated. */
   readonly changed: number;
+  /** daily_committed rows inserted, updated or deleted. */
+  readonly dailyChanged: number;
   /**
    * The lower bound the rewrite used (071): the earliest event time of the touched items; later
    * steps on their history (drift detection) read from it. Undefined when nothing was rewritten.
    */
   readonly historyFrom: Date | undefined;
-}
-
-/**
- * The days whose end-of-day commitment a chunk can have changed: from the earliest of the event
- * times it merged and the last watermark (days without any event still need their row), to the
- * day of the chunk's end.
- */
-export function touchedDays(options: { minTime?: Date; since: Date; to: Date }): { from: Date; to: Date } {
-  const earliest =
-    options.minTime && options.minTime.getTime() < options.since.getTime() ? options.minTime : options.since;
-  const to = startOfUtcDay(options.to);
-  const from = startOfUtcDay(earliest);
-  return { from: from.getTime() > to.getTime() ? to : from, to };
-}
-
-/**
- * Recomputes rims_analytics.daily_committed for the days `[from, to]` (midnight UTC of each) from
- * history. Returns the rows inserted, updated or deleted.
- *
- * @example
- * const statements = statementRunner(warehouse, DEFAULT_DATASETS);
- * const days = touchedDays({ since: new Date(Date.now() - 3_600_000), to: new Date() });
- * await maintainDailyCommitted((path, values) => statements.run(path, values), {
- *   holder: { type: 'STRING', value: 'my-run' },
- * }, days);
- */
-export async function maintainDailyCommitted(
-  step: RunStep,
-  values: Record<string, QueryParam>,
-  days: { from: Date; to: Date },
-): Promise<number> {
-  const result = await step(HISTORY_STATEMENTS.daily, { ...values, ...daysParams(days) });
-  return result.affectedRows;
-}
-
-/** The parameters of merge/073_daily_committed.sql for the days `[from, to]`. */
-export function daysParams(days: { from: Date; to: Date }): Record<string, QueryParam> {
-  return {
-    days_from: timestampParam(days.from),
-    days_to: timestampParam(days.to),
-    days_until: timestampParam(new Date(days.to.getTime() + DAY_MS)),
-  };
 }

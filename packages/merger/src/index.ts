@@ -14,7 +14,17 @@ export { openWarehouse } from './warehouse/open.js';
 export { openDuckDbWarehouse } from './warehouse/duckdb.js';
 export { openBigQueryWarehouse, type BigQueryWarehouseOptions } from './warehouse/bigquery.js';
 export { parseWarehouseUrl, defaultWarehouseUrl, type WarehouseLocation } from './warehouse/url.js';
-export type { Warehouse, QueryOptions, QueryParam, QueryResult, ParamType } from './warehouse/warehouse.js';
+export type {
+  Warehouse,
+  QueryOptions,
+  QueryParam,
+  QueryResult,
+  ParamType,
+  TransactionStatement,
+  TransactionOptions,
+  TransactionResult,
+} from './warehouse/warehouse.js';
+export { transactionScript, statementsOfTransactionScript } from './warehouse/bigquery-transaction.js';
 export { DEFAULT_DATASETS, resolveDatasets, type Datasets } from './datasets.js';
 export type { Dialect } from './dialect.js';
 export {
@@ -56,11 +66,11 @@ export {
   HISTORY_STATEMENTS,
   HISTORY_REBUILT,
   maintainHistory,
-  maintainDailyCommitted,
-  touchedDays,
-  daysParams,
+  heldDays,
   startOfUtcDay,
   type RunStep,
+  type RunTransaction,
+  type MergedWindow,
   type HistoryChange,
 } from './history.js';
 export {

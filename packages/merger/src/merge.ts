@@ -14,13 +14,7 @@ import {
   type MergeOptions,
   type MergeReport,
 } from './merge-options.js';
-import {
-  HISTORY_STATEMENTS,
-  daysParams,
-  maintainDailyCommitted,
-  maintainHistory,
-  touchedDays,
-} from './history.js';
+import { HISTORY_STATEMENTS, heldDays, maintainHistory, type RunTransaction } from './history.js';
 import { DISCREPANCY_STATEMENT, detectDiscrepancies } from './discrepancies.js';
 import { intArrayParam, intParam, stringParam, timestampParam } from './params.js';
 import { mergeRunMetrics } from './run-metrics.js';
@@ -211,7 +205,9 @@ export async function runMerge(warehouse: Warehouse, options: MergeOptions = {})
       holder: stringParam(holder),
       // History from the window's start, and its days (estimates, as the event times above).
       history_from: timestampParam(chunk.from),
-      ...daysParams(touchedDays({ minTime: chunk.from, since: chunk.from, to: chunk.to })),
+      days_prev: timestampParam(new Date(heldDays({ to: chunk.from }).through)),
+      days_through: timestampParam(heldDays({ to: chunk.to }).through),
+      days_floor: timestampParam(heldDays({ to: chunk.from }).through),
     };
     let bytes: number | null = null;
     let rawRows = 0;
@@ -283,16 +279,28 @@ export async function runMerge(warehouse: Warehouse, options: MergeOptions = {})
         await lease.renew();
         return tally(await underLease(path, stepValues, runId));
       };
+      // History steps that must apply together: one transaction, stopped before the lease expires.
+      const transaction = async (steps: Parameters<RunTransaction>[0]) => {
+        stopIfAsked();
+        await lease.renew();
+        const result = await statements.transaction(steps, {
+          labels: { run_id: runId },
+          timeoutMs: lease.statementTimeoutMs(),
+        });
+        if (result.bytesProcessed !== null) bytes = (bytes ?? 0) + result.bytesProcessed;
+        return result.affectedRows;
+      };
       try {
         stopIfAsked();
         const window = tally(await underLease(STATEMENTS.window, values, runId)).rows[0] ?? {};
         counts.rawRows = Number(window.raw_rows ?? 0);
         counts.validRows = Number(window.valid_rows ?? 0);
+        let bounded = values;
         if (counts.validRows > 0) {
           // Dates carry milliseconds and the warehouse microseconds: widen so no copy falls outside.
           // Core and State both take only the events inside these bounds, fixed by the window query:
           // a copy landing after it cannot slip past the bounded Core lookup (see 020).
-          const bounded = {
+          bounded = {
             ...values,
             min_time: timestampParam(window.min_time as Date),
             max_time: timestampParam(new Date((window.max_time as Date).getTime() + 1)),
@@ -310,23 +318,21 @@ export async function runMerge(warehouse: Warehouse, options: MergeOptions = {})
           stopIfAsked();
           // Heartbeats: rims_core.pipeline_heartbeats, never item tables (020 and 040 skip them).
           tally(await underLease(STATEMENTS.heartbeats, bounded, runId));
-          const history = await maintainHistory(step, bounded);
-          counts.historyChanged = history.changed;
-          if (history.historyFrom)
-            counts.discrepanciesFound = await detectDiscrepancies(step, bounded, history.historyFrom);
-          // DuckDB: State's recent changes move into its base once grown (see state-layout.ts).
           if (dialect === 'duckdb') {
+            // DuckDB: State's recent changes move into its base once grown (see state-layout.ts).
             const compaction = await compactStateIfDue(step, values, options.stateCompactionMinRows);
             if (compaction.compacted) logger.info({ runId, ...compaction }, 'State compacted');
           }
         }
-        // Every run, events or not: today's row (and those of days without events) needs writing.
-        const days = touchedDays({
-          ...(window.min_time instanceof Date ? { minTime: window.min_time } : {}),
-          since: mode === 'incremental' ? (watermark ?? chunk.to) : chunk.to,
+        // Every run, events or not: a new day needs its daily_committed rows carried forward.
+        const history = await maintainHistory({ step, transaction }, bounded, {
           to: chunk.to,
+          maxTime: counts.validRows > 0 ? (window.max_time as Date) : undefined,
         });
-        counts.dailyChanged = await maintainDailyCommitted(step, values, days);
+        counts.historyChanged = history.changed;
+        counts.dailyChanged = history.dailyChanged;
+        if (history.historyFrom)
+          counts.discrepanciesFound = await detectDiscrepancies(step, bounded, history.historyFrom);
         if (counts.rawRows > counts.validRows) {
           stopIfAsked();
           await lease.renew();

@@ -1,7 +1,7 @@
 import type { Datasets } from './datasets.js';
 import { paramsFor } from './params.js';
 import { renderStatement } from './statements.js';
-import type { QueryParam, QueryResult, Warehouse } from './warehouse/warehouse.js';
+import type { QueryParam, QueryResult, TransactionResult, Warehouse } from './warehouse/warehouse.js';
 
 /** How one statement runs, beyond its file and values. */
 export interface StatementOptions {
@@ -27,12 +27,12 @@ export interface StatementRunner {
   ): Promise<QueryResult>;
   /**
    * Renders and runs several files as one transaction (see {@link Warehouse.transaction}): all of
-   * them apply or none does. Returns the rows each changed, in order.
+   * them apply or none does.
    */
   transaction(
     steps: readonly { readonly path: string; readonly values: Readonly<Record<string, QueryParam>> }[],
     options?: Pick<StatementOptions, 'labels' | 'timeoutMs'>,
-  ): Promise<number[]>;
+  ): Promise<TransactionResult>;
 }
 
 /** A BigQuery label value: lower-case letters, digits, `_` and `-`, at most 63 characters. */

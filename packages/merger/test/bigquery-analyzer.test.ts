@@ -14,6 +14,7 @@ import {
   runAudit,
   runCheck,
   runMerge,
+  statementsOfTransactionScript,
   withColumns,
   type ExistingColumn,
   type RenderedStatement,
@@ -158,10 +159,11 @@ beforeAll(async () => {
         sentType(param.parameterType),
       ]),
     );
-    sentTypes.set(job.configuration.query.query, {
-      ...sentTypes.get(job.configuration.query.query),
-      ...types,
-    });
+    // A transaction is one script job: each of its statements was sent with the script's parameters.
+    const text = job.configuration.query.query;
+    const parts = statementsOfTransactionScript(text).map((part) => part.sql);
+    const sent = parts.length > 0 ? parts : [text];
+    for (const sql of sent) sentTypes.set(sql.trim(), { ...sentTypes.get(sql.trim()), ...types });
   }
 });
 afterAll(async () => {
@@ -193,7 +195,7 @@ async function analyzeAll(catalog: DdlCatalog, list: readonly RenderedStatement[
   resolved.clear();
   for (const { path, sql } of list) {
     const takesParameters = /@[a-z_]/.test(sql.replace(/--[^\n]*/g, ''));
-    const types = sentTypes.get(sql) ?? UNSENT[path] ?? (takesParameters ? undefined : {});
+    const types = sentTypes.get(sql.trim()) ?? UNSENT[path] ?? (takesParameters ? undefined : {});
     if (!types) {
       failures.push(`${path}: no code path sends it, so its parameter types are unknown; add it to UNSENT`);
       continue;
@@ -227,9 +229,15 @@ function asExisting(columns: readonly CatalogColumn[]): ExistingColumn[] {
 
 describe('BigQuery SQL under ZetaSQL analysis', () => {
   it('sends every statement it runs with typed parameters (the analysis below depends on it)', () => {
-    const sent = statements().filter(({ sql }) => sentTypes.has(sql));
+    const sent = statements().filter(({ sql }) => sentTypes.has(sql.trim()));
     expect(sent.length).toBeGreaterThan(10);
-    expect(sentTypes.get(statements().find((s) => s.path === 'merge/010_window.sql')?.sql ?? '')).toEqual({
+    expect(
+      sentTypes.get(
+        statements()
+          .find((s) => s.path === 'merge/010_window.sql')
+          ?.sql.trim() ?? '',
+      ),
+    ).toEqual({
       window_from: 'TIMESTAMP',
       window_to: 'TIMESTAMP',
     });

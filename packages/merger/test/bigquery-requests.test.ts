@@ -5,6 +5,7 @@ import {
   rawSubscriptionRequest,
   renderStatement,
   runMerge,
+  statementsOfTransactionScript,
   type Warehouse,
 } from '../src/index.js';
 import { FakeBigQuery, fakeBigQueryWarehouse, sentType, type JobRequest } from './fake-bigquery.js';
@@ -51,8 +52,8 @@ describe('BigQuery client calls (against a local HTTP endpoint given as apiEndpo
       stateChanged: 2,
       historyChanged: 2,
       dailyChanged: 2,
-      // window, core, state, heartbeats, spans, bounds, history, discrepancies, daily and rejected:
-      // the bytes of the merge itself (not lease or run log).
+      // window, core, state, heartbeats, the last day held, spans, bounds, the history transaction,
+      // discrepancies and rejected: the bytes of the merge itself (not lease or run log).
       bytesProcessed: 10 * 1048576,
     });
 
@@ -67,15 +68,16 @@ describe('BigQuery client calls (against a local HTTP endpoint given as apiEndpo
       'merge-040_item_commitment_state',
       'merge-050_pipeline_heartbeats',
       'lease',
+      'merge-065_daily_committed_through',
+      'lease',
       'merge-070_item_history_spans',
       'lease',
       'merge-071_item_history_bounds',
+      // daily_committed, history and the last day held: one script job, one transaction.
       'lease',
-      'merge-072_item_commitment_history',
+      'transaction',
       'lease',
-      'merge-074_item_state_discrepancies',
-      'lease',
-      'merge-073_daily_committed',
+      'merge-075_item_state_discrepancies',
       'lease',
       'merge-030_core_item_events_rejected',
       // The lease is still ours after the last MERGE: only then is the run recorded as succeeded.
@@ -83,6 +85,24 @@ describe('BigQuery client calls (against a local HTTP endpoint given as apiEndpo
       'runs-finish',
       'lease',
     ]);
+    const transaction = fake.jobs.find((job) => job.configuration.labels.step === 'transaction');
+    const script = transaction?.configuration.query.query ?? '';
+    expect(script).toMatch(/^DECLARE rims_row_counts ARRAY<INT64> DEFAULT \[\];\nBEGIN TRANSACTION;\n/);
+    expect(script).toMatch(/COMMIT TRANSACTION;\nSELECT rims_row_counts AS row_counts;$/);
+    expect(statementsOfTransactionScript(script).map((part) => part.statement)).toEqual([
+      'merge/072_daily_committed.sql',
+      'merge/073_item_commitment_history.sql',
+      'merge/074_daily_committed_through.sql',
+    ]);
+    expect(params(transaction)).toMatchObject({
+      history_from: { type: 'TIMESTAMP', value: expect.stringMatching(/^2026-01-01[T ]00:00:00/) as unknown },
+      // No day held yet: the mart starts at the first changed day and holds through the chunk's end.
+      days_prev: { type: 'TIMESTAMP', value: null },
+      days_through: { type: 'TIMESTAMP', value: expect.stringMatching(/^2026-01-03[T ]00:00:00/) as unknown },
+      days_floor: { type: 'TIMESTAMP', value: expect.stringMatching(/^2026-01-01[T ]00:00:00/) as unknown },
+      holder: { type: 'STRING', value: 'merger-host-1' },
+    });
+    expect(transaction?.configuration.labels).toMatchObject({ run_id: report.chunks[0]?.runId });
     for (const job of fake.jobs) {
       expect(job.jobReference.location).toBe('EU');
       expect(job.configuration.query.useLegacySql).toBe(false);
@@ -95,7 +115,9 @@ describe('BigQuery client calls (against a local HTTP endpoint given as apiEndpo
 
     // Every step under the lease carries a job timeout that ends before the lease (15 minutes, just
     // renewed) can expire, less the margin: a MERGE cannot commit after another run took over.
-    const underLease = fake.jobs.filter((job) => job.configuration.labels.step?.startsWith('merge-'));
+    const underLease = fake.jobs.filter((job) =>
+      /^(merge-|transaction)/.test(job.configuration.labels.step ?? ''),
+    );
     expect(underLease).toHaveLength(10);
     for (const job of underLease) {
       const timeout = Number(job.configuration.jobTimeoutMs);
@@ -150,18 +172,20 @@ describe('BigQuery client calls (against a local HTTP endpoint given as apiEndpo
       to: new Date('2026-01-01T12:00:00Z'),
     });
     expect(report.outcome).toBe('dry-run');
-    expect(report.chunks[0]?.bytesProcessed).toBe(10 * 1048576);
+    expect(report.chunks[0]?.bytesProcessed).toBe(12 * 1048576);
     expect(fake.jobs.map((job) => job.configuration.labels.step)).toEqual([
       'merge-010_window',
       'merge-020_core_item_events',
       'merge-030_core_item_events_rejected',
       'merge-040_item_commitment_state',
       'merge-050_pipeline_heartbeats',
+      'merge-065_daily_committed_through',
       'merge-070_item_history_spans',
       'merge-071_item_history_bounds',
-      'merge-072_item_commitment_history',
-      'merge-073_daily_committed',
-      'merge-074_item_state_discrepancies',
+      'merge-072_daily_committed',
+      'merge-073_item_commitment_history',
+      'merge-074_daily_committed_through',
+      'merge-075_item_state_discrepancies',
     ]);
     for (const job of fake.jobs) {
       expect(job.configuration.dryRun).toBe(true);

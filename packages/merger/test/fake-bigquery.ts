@@ -111,6 +111,19 @@ export class FakeBigQuery {
     if (text.includes('AS watermark')) {
       return { schema: { fields: [{ name: 'watermark', type: 'TIMESTAMP' }] }, rows: [{ f: [{ v: null }] }] };
     }
+    if (text.includes('AS row_counts')) {
+      const statements = text.split('\n-- rims:statement ').length - 1;
+      return {
+        schema: { fields: [{ name: 'row_counts', type: 'INTEGER', mode: 'REPEATED' }] },
+        rows: [{ f: [{ v: Array.from({ length: statements }, () => ({ v: '2' })) }] }],
+      };
+    }
+    if (text.includes('AS through_day')) {
+      return {
+        schema: { fields: [{ name: 'through_day', type: 'TIMESTAMP' }] },
+        rows: [{ f: [{ v: null }] }],
+      };
+    }
     if (text.includes('AS history_from')) {
       return {
         schema: { fields: [{ name: 'history_from', type: 'TIMESTAMP' }] },

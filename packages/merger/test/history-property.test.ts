@@ -18,6 +18,7 @@ import {
   HISTORY_REBUILT,
   renderStatement,
   runMerge,
+  startOfUtcDay,
   type Warehouse,
 } from '../src/index.js';
 import { itemEvent, landRaw, plusMinutes, select, useDuckDbWarehouse } from './helpers.js';
@@ -29,7 +30,8 @@ const TYPES: readonly ItemEventType[] = [
   'rims.item.cancelled.v1',
   'rims.item.snapshot.v1',
 ];
-const EPOCH_OF_EVENTS = Date.UTC(2026, 1, 20);
+// Events span days before and after the runs: some are dated after the run that merges them.
+const EPOCH_OF_EVENTS = Date.UTC(2026, 1, 26);
 const FIRST_RUN = new Date('2026-03-01T12:00:00Z');
 
 interface Step {
@@ -63,6 +65,8 @@ const scenario = fc.record({
   cut: fc.func(fc.nat(3)),
   // DuckDB State: recent changes moved into its base after every run, sometimes, or never.
   compactionMinRows: fc.constantFrom(0, 2, 1_000_000),
+  // Minutes between runs: runs on one day, or runs that cross midnight (new days carried forward).
+  spacing: fc.constantFrom(60, 13 * 60, 30 * 60),
 });
 
 /**
@@ -123,6 +127,7 @@ async function reset(warehouse: Warehouse): Promise<void> {
     'rims_core.item_history_spans',
     'rims_core.merge_runs',
     'rims_analytics.daily_committed',
+    'rims_core.daily_committed_through',
     'rims_core.item_state_discrepancies',
   ])
     await warehouse.query(`DELETE FROM ${table}`);
@@ -173,7 +178,10 @@ function expectedDiscrepancies(
     .map((row) => ({ item_id: row.item_id, sequence: row.version, event_id: row.event_id }));
 }
 
-/** daily_committed, and the same days from the as-of macro at each day's last microsecond. */
+/**
+ * daily_committed, and what it must hold: for every day from the first event's to the last day
+ * held, the as-of macro at the day's last microsecond.
+ */
 async function dailyAndAsOf(warehouse: Warehouse) {
   const daily = await select(
     warehouse,
@@ -181,7 +189,12 @@ async function dailyAndAsOf(warehouse: Warehouse) {
   );
   const expected = await select(
     warehouse,
-    `WITH days AS (SELECT DISTINCT day FROM rims_analytics.daily_committed)
+    `WITH days AS (
+       SELECT CAST(unnest(generate_series(
+         (SELECT CAST(CAST(min(time) AS DATE) AS TIMESTAMP) FROM rims_core.item_events),
+         (SELECT CAST(through_day AS TIMESTAMP) FROM rims_core.daily_committed_through),
+         INTERVAL 1 DAY)) AS DATE) AS day
+     )
      SELECT days.day, a.location_id, a.sku, count(*) AS items, sum(a.quantity) AS quantity
      FROM days, LATERAL (
        SELECT * FROM rims_analytics.item_commitment_as_of(days.day + INTERVAL 1 DAY - INTERVAL 1 MICROSECOND)
@@ -199,7 +212,7 @@ describe('history under random events, landing orders, run boundaries and duplic
     const { warehouse } = local;
     const seed = process.env.HISTORY_PROPERTY_SEED ? Number(process.env.HISTORY_PROPERTY_SEED) : undefined;
     await fc.assert(
-      fc.asyncProperty(scenario, async ({ items, order, runs, cut, compactionMinRows }) => {
+      fc.asyncProperty(scenario, async ({ items, order, runs, cut, compactionMinRows, spacing }) => {
         await reset(warehouse);
         const events = eventsOf(items);
         const landing = events
@@ -207,7 +220,7 @@ describe('history under random events, landing orders, run boundaries and duplic
           .sort((a, b) => a.key - b.key || a.run - b.run);
         let now = FIRST_RUN;
         for (let run = 0; run < runs; run++) {
-          now = plusMinutes(FIRST_RUN, run * 60);
+          now = plusMinutes(FIRST_RUN, run * spacing);
           const batch = landing.filter((landed) => landed.run === run);
           await landRaw(
             warehouse,
@@ -242,6 +255,11 @@ describe('history under random events, landing orders, run boundaries and duplic
             'SELECT item_id, version, last_event_id AS event_id, status FROM rims_core.item_commitment_state ORDER BY item_id',
           ),
         );
+        // daily_committed holds every day up to the later of the last run's and the latest event's.
+        const latest = Math.max(now.getTime(), ...events.map((event) => Date.parse(event.time)));
+        expect(await select(warehouse, 'SELECT through_day FROM rims_core.daily_committed_through')).toEqual([
+          { through_day: new Date(startOfUtcDay(new Date(latest))) },
+        ]);
         const { daily, expected } = await dailyAndAsOf(warehouse);
         expect(daily).toEqual(expected);
         // Drift: once per snapshot that differs from the version before it, whatever the order.

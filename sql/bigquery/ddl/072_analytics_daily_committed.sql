@@ -1,6 +1,6 @@
 -- rims_analytics.daily_committed: per day (UTC), location and sku, the items and units potentially
 -- committed at the end of the day (for today: as of the latest run). Maintained by `rims-merger
--- run` for the days it touches (merge/073_daily_committed.sql).
+-- run` as a change per run (merge/072_daily_committed.sql).
 CREATE TABLE IF NOT EXISTS {{analytics}}.daily_committed (
   day DATE NOT NULL OPTIONS (description = 'UTC day; partition column'),
   location_id STRING NOT NULL,

@@ -110,7 +110,10 @@ export function openBigQueryWarehouse(options: BigQueryWarehouseOptions): Wareho
         ...(transaction.timeoutMs === undefined ? {} : { timeoutMs: transaction.timeoutMs }),
       });
       const counts = result.rows[0]?.row_counts;
-      return Array.isArray(counts) ? counts.map(Number) : statements.map(() => 0);
+      return {
+        affectedRows: Array.isArray(counts) ? counts.map(Number) : statements.map(() => 0),
+        bytesProcessed: result.bytesProcessed,
+      };
     },
     async script(sql, query = {}) {
       await run(sql, query);

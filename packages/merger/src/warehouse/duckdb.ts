@@ -24,6 +24,7 @@ import type {
   QueryParam,
   QueryResult,
   TransactionOptions,
+  TransactionResult,
   TransactionStatement,
   Warehouse,
 } from './warehouse.js';
@@ -169,7 +170,7 @@ export async function openDuckDbWarehouse(path: string): Promise<Warehouse> {
     async transaction(
       statements: readonly TransactionStatement[],
       options: TransactionOptions = {},
-    ): Promise<number[]> {
+    ): Promise<TransactionResult> {
       const deadline = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
       try {
         await connection.run('BEGIN TRANSACTION');
@@ -187,7 +188,7 @@ export async function openDuckDbWarehouse(path: string): Promise<Warehouse> {
           counts.push(result.affectedRows);
         }
         await connection.run('COMMIT');
-        return counts;
+        return { affectedRows: counts, bytesProcessed: null };
       } catch (error) {
         // A failed statement leaves the transaction aborted: roll it back so the connection is usable.
         await connection.run('ROLLBACK').catch(() => undefined);

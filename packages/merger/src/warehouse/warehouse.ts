@@ -45,6 +45,14 @@ export interface TransactionOptions {
   readonly timeoutMs?: number;
 }
 
+/** What {@link Warehouse.transaction} did. */
+export interface TransactionResult {
+  /** Rows each statement inserted, updated or deleted, in order. */
+  readonly affectedRows: readonly number[];
+  /** BigQuery bytes processed by the whole transaction; null on DuckDB. */
+  readonly bytesProcessed: number | null;
+}
+
 /** What a statement returned. Timestamps are `Date`s, integers `number`s, JSON text strings. */
 export interface QueryResult {
   readonly rows: Record<string, unknown>[];
@@ -71,10 +79,12 @@ export interface Warehouse {
   /**
    * Runs DML statements as one transaction, in order: each sees what the earlier ones changed, and
    * either all of them apply or none does (a failure rolls back). A BigQuery multi-statement
-   * transaction in one script job; a DuckDB transaction on the warehouse's connection. Returns the
-   * rows each statement inserted, updated or deleted, in order.
+   * transaction in one script job; a DuckDB transaction on the warehouse's connection.
    */
-  transaction(statements: readonly TransactionStatement[], options?: TransactionOptions): Promise<number[]>;
+  transaction(
+    statements: readonly TransactionStatement[],
+    options?: TransactionOptions,
+  ): Promise<TransactionResult>;
   /** Runs a script of several statements without parameters (DDL). */
   script(sql: string, options?: Pick<QueryOptions, 'labels' | 'statement'>): Promise<void>;
   /** The columns of a table (RECORD fields nested), or undefined when there is no such table. */
