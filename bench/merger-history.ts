@@ -1,14 +1,17 @@
 /**
- * bench/merger-history: what history maintenance (merge/070-073: spans, bounds, the history MERGE
- * and daily_committed) adds to an incremental run, over a 5,000,000-event history on DuckDB.
+ * bench/merger-history: what history maintenance (merge/065-074: the last day held, spans, bounds,
+ * and the transaction of the daily_committed change, the history MERGE and the last day held) adds
+ * to an incremental run, over a 5,000,000-event history on DuckDB.
  *
- * One DuckDB warehouse holds 5,000,000 events on as many items (raw, Core, State, history, spans
- * and a successful run, generated inside DuckDB with SQL, ordered by time as merges leave them).
+ * One DuckDB warehouse holds 5,000,000 events on as many items (raw, Core, State, history, spans,
+ * daily_committed for every day and the last day held, and a successful run, generated inside
+ * DuckDB with SQL, ordered by time as merges leave them).
  * Each round lands 10,000 new events on 10,000 items spread over the item space and times one
  * incremental `runMerge`. Baseline in the same run: the same run's time less the time of its
  * history statements (what the run took before this feature). Target: run / baseline <= 1.5
  * (median over rounds; min and max written). Then a rebuild check: history/rebuilt.sql over all
- * of Core must give the maintained table exactly (rows missing on either side are counted).
+ * of Core must give the maintained table exactly (rows missing on either side are counted), and
+ * daily_committed must equal the end-of-day as-of state of every day it holds.
  *
  * Usage: pnpm bench:merger-history [--events 5000000] [--delta 10000] [--rounds 5]
  * Writes bench/results/merger-history.json.
@@ -26,6 +29,8 @@ import {
   renderStatement,
   runMerge,
   type QueryOptions,
+  type TransactionOptions,
+  type TransactionStatement,
   type Warehouse,
 } from '../packages/merger/dist/index.js';
 import { percentile, ratio, writeResults } from './results.js';
@@ -106,7 +111,7 @@ async function generateHistory(warehouse: Warehouse): Promise<void> {
   await warehouse.query(
     // Into State's base, as a compaction leaves it (see sql/duckdb/ddl/030).
     `INSERT INTO rims_core.item_commitment_state_base
-     SELECT subject, rims_core.item_status_of(type), data.order_id, data.sku, data.quantity, data.location_id,
+     SELECT subject, rims_core.item_status_of(type, NULL), data.order_id, data.sku, data.quantity, data.location_id,
             type = 'rims.item.committed.v1', CAST(sequence AS BIGINT), id, publish_time, publish_time
      FROM rims_raw.item_events ORDER BY subject`,
   );
@@ -122,6 +127,32 @@ async function generateHistory(warehouse: Warehouse): Promise<void> {
      VALUES ('history', 'incremental', 'bench', $at, $at, TIMESTAMPTZ '1970-01-01 00:00:00+00', $at, 'succeeded')`,
     { params: { at: ts(new Date(T.getTime() - HOUR)) } },
   );
+  // daily_committed as runs left it: every day up to the last run's. Each item has one row, open
+  // ever since its event, so a day's count is every committed row that began by its end.
+  await warehouse.query(
+    `INSERT INTO rims_analytics.daily_committed
+     WITH started AS (
+       SELECT CAST(valid_from AS DATE) AS day, location_id, sku, count(*) AS items, sum(quantity) AS quantity
+       FROM rims_core.item_commitment_history WHERE is_potentially_committed GROUP BY ALL
+     ),
+     days AS (
+       SELECT CAST(unnest(generate_series(CAST($from AS DATE), CAST($to AS DATE), INTERVAL 1 DAY)) AS DATE) AS day
+     ),
+     grid AS (
+       SELECT d.day, k.location_id, k.sku FROM days d, (SELECT DISTINCT location_id, sku FROM started) k
+     )
+     SELECT day, location_id, sku, items, quantity FROM (
+       SELECT g.day, g.location_id, g.sku,
+              sum(coalesce(s.items, 0)) OVER w AS items, sum(coalesce(s.quantity, 0)) OVER w AS quantity
+       FROM grid g LEFT JOIN started s USING (day, location_id, sku)
+       WINDOW w AS (PARTITION BY g.location_id, g.sku ORDER BY g.day)
+     ) WHERE items > 0 ORDER BY day`,
+    { params: { from: ts(HISTORY_FROM), to: ts(new Date(T.getTime() - HOUR)) } },
+  );
+  await warehouse.query(
+    `INSERT INTO rims_core.daily_committed_through VALUES ('item-commitment', CAST($to AS DATE))`,
+    { params: { to: ts(new Date(T.getTime() - HOUR)) } },
+  );
   await warehouse.query('CHECKPOINT');
 }
 
@@ -130,7 +161,13 @@ let historyMs = 0;
 /** Time per history statement over all rounds, to show where it goes. */
 const perStatement = new Map<string, number[]>();
 
-/** The warehouse, adding the time of each history statement to `historyMs`. */
+/** Adds `ms` to the history time, and to the samples of `step`. */
+function count(step: string, ms: number): void {
+  historyMs += ms;
+  perStatement.set(step, [...(perStatement.get(step) ?? []), ms]);
+}
+
+/** The warehouse, adding the time of each history statement and transaction to `historyMs`. */
 function timed(warehouse: Warehouse): Warehouse {
   return {
     ...warehouse,
@@ -140,11 +177,19 @@ function timed(warehouse: Warehouse): Warehouse {
         return await warehouse.query(sql, options);
       } finally {
         const statement = options?.statement;
-        if (statement && HISTORY_FILES.has(statement)) {
-          const ms = performance.now() - started;
-          historyMs += ms;
-          perStatement.set(statement, [...(perStatement.get(statement) ?? []), ms]);
-        }
+        if (statement && HISTORY_FILES.has(statement)) count(statement, performance.now() - started);
+      }
+    },
+    async transaction(statements: readonly TransactionStatement[], options?: TransactionOptions) {
+      const started = performance.now();
+      try {
+        return await warehouse.transaction(statements, options);
+      } finally {
+        if (statements.some((statement) => HISTORY_FILES.has(statement.statement)))
+          count(
+            `transaction of ${statements.map((s) => s.statement).join(', ')}`,
+            performance.now() - started,
+          );
       }
     },
   };
@@ -194,6 +239,21 @@ try {
             (SELECT count(*) FROM (SELECT * FROM (${rebuilt}) EXCEPT ALL SELECT * FROM rims_core.item_commitment_history)) AS only_rebuilt,
             (SELECT count(*) FROM rims_core.item_commitment_history) AS history_rows`,
   );
+  const daily = await warehouse.query(
+    `WITH days AS (SELECT DISTINCT day FROM rims_analytics.daily_committed),
+     expected AS (
+       SELECT days.day, a.location_id, a.sku, count(*) AS items, sum(a.quantity) AS quantity
+       FROM days, LATERAL (
+         SELECT * FROM rims_analytics.item_commitment_as_of(days.day + INTERVAL 1 DAY - INTERVAL 1 MICROSECOND)
+       ) AS a
+       WHERE a.is_potentially_committed
+       GROUP BY ALL
+     )
+     SELECT (SELECT count(*) FROM (SELECT * FROM rims_analytics.daily_committed EXCEPT ALL SELECT * FROM expected)) AS daily_only_maintained,
+            (SELECT count(*) FROM (SELECT * FROM expected EXCEPT ALL SELECT * FROM rims_analytics.daily_committed)) AS daily_only_rebuilt,
+            (SELECT count(*) FROM rims_analytics.daily_committed) AS daily_rows,
+            (SELECT count(DISTINCT day) FROM rims_analytics.daily_committed) AS daily_days`,
+  );
   const checkMs = performance.now() - checkStarted;
   const summary = (samples: readonly number[], digits = 1) => ({
     p50: percentile(samples, 50),
@@ -213,7 +273,7 @@ try {
       [...perStatement].map(([statement, samples]) => [statement, percentile(samples, 50)]),
     ),
     run_vs_run_without_history: { ...ratioSummary, p50: ratio(percentile(ratios, 50), 1) },
-    rebuild_check: { ms: Math.round(checkMs), ...rows[0] },
+    rebuild_check: { ms: Math.round(checkMs), ...rows[0], ...daily.rows[0] },
     ratios: { run_vs_run_without_history: ratio(percentile(ratios, 50), 1) },
     targets: { run_vs_run_without_history: 1.5 },
   });

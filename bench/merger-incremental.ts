@@ -133,7 +133,7 @@ async function generateHistory(warehouse: Warehouse, items: number): Promise<voi
   await warehouse.query(
     // Into State's base, as a compaction leaves it (see sql/duckdb/ddl/030).
     `INSERT INTO rims_core.item_commitment_state_base
-     SELECT subject, rims_core.item_status_of(type), data.order_id, data.sku, data.quantity, data.location_id,
+     SELECT subject, rims_core.item_status_of(type, NULL), data.order_id, data.sku, data.quantity, data.location_id,
             type = 'rims.item.committed.v1', CAST(sequence AS BIGINT), id, publish_time, publish_time
      FROM rims_raw.item_events
      QUALIFY row_number() OVER (PARTITION BY subject ORDER BY CAST(sequence AS BIGINT) DESC) = 1

@@ -48,13 +48,19 @@ function renderOptions(template: string, options: RawTableOptions): string {
 
 /**
  * Puts each `{{fragment:name}}` of a template in place: the text of `fragments/name.sql` of the
- * dialect, a subquery two statements share (written once, so they cannot drift apart).
+ * dialect, a subquery two statements share (written once, so they cannot drift apart); fragments
+ * may include fragments.
  */
-function includeFragments(template: string, dialect: Dialect): string {
+function includeFragments(template: string, dialect: Dialect, depth = 0): string {
+  if (depth > 3) throw new MergerConfigError('SQL fragments nest more than 3 deep; is one including itself?');
   return template.replace(/\{\{fragment:([a-z_]+)\}\}/g, (_, name: string) =>
-    readSql(`${dialect}/fragments/${name}.sql`)
-      .replace(/^--[^\n]*\n/gm, '')
-      .trim(),
+    includeFragments(
+      readSql(`${dialect}/fragments/${name}.sql`)
+        .replace(/^--[^\n]*\n/gm, '')
+        .trim(),
+      dialect,
+      depth + 1,
+    ),
   );
 }
 

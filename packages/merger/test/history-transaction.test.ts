@@ -188,11 +188,12 @@ describe('the BigQuery transaction script', () => {
   });
 
   it('refuses two statements that bind one parameter to different values', () => {
-    const clash = [
-      statements[0],
-      { ...statements[1], params: { x: { type: 'TIMESTAMP', value: new Date(0) } } as const },
-    ].filter((statement) => statement !== undefined);
-    expect(() => transactionScript(clash)).toThrow(
+    const clash = {
+      sql: 'DELETE FROM `d`.b WHERE x = @x',
+      params: { x: { type: 'TIMESTAMP', value: new Date(0) } } as const,
+      statement: 'merge/b.sql',
+    };
+    expect(() => transactionScript([...statements.slice(0, 1), clash])).toThrow(
       /bind @x to different values \(in merge\/b\.sql\); give them one value or rename the parameter/,
     );
   });

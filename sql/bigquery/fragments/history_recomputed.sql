@@ -4,7 +4,7 @@
 -- sequence) the event with the higher id. Core is read from @history_from (071: the earliest event
 -- time of the touched items), so only the partitions the touched items can have rows in are read.
 -- Inlined by merge/072 and merge/073 ({{fragment:history_recomputed}}), which must see the same rows.
--- Parameters: @window_from, @window_to, @min_time, @max_time, @buckets, @history_from, @holder.
+-- Parameters: @min_time, @max_time, @run_id, @history_from, @holder.
 SELECT
   item_id,
   version,
@@ -32,21 +32,8 @@ FROM (
     time AS valid_from
   FROM {{core}}.item_events
   WHERE time >= @history_from
-    -- The items the State MERGE of this run takes (the same filters as 040).
-    AND subject IN (
-      SELECT subject
-      FROM {{raw}}.item_events
-      WHERE publish_time >= @window_from AND publish_time < @window_to
-        AND {{core}}.item_event_reject_reason(
-          specversion, id, source, type, subject, time, sequence, datacontenttype, data, traceparent
-        ) IS NULL
-        AND {{core}}.item_event_time(time) BETWEEN @min_time AND @max_time
-        AND {{core}}.item_bucket(subject) IN UNNEST(@buckets)
-        AND EXISTS (
-          SELECT 1 FROM {{core}}.merge_lease
-          WHERE name = 'item-commitment' AND holder = @holder AND expires_at > CURRENT_TIMESTAMP()
-        )
-    )
+    -- The items of the Core events this run takes.
+    AND subject IN (SELECT subject FROM ({{fragment:touched_events}}))
   QUALIFY ROW_NUMBER() OVER (PARTITION BY subject, sequence ORDER BY id DESC) = 1
 )
 WINDOW w AS (PARTITION BY item_id ORDER BY version)

@@ -1,7 +1,6 @@
 -- The history rows of the items a run touches, recomputed from their events in Core (see the
 -- BigQuery file). Inlined by merge/072 and merge/073 ({{fragment:history_recomputed}}), which must
--- see the same rows. Parameters: $window_from, $window_to, $min_time, $max_time, $history_from,
--- $holder.
+-- see the same rows. Parameters: $min_time, $max_time, $run_id, $history_from, $holder.
 SELECT
   item_id,
   version,
@@ -29,20 +28,8 @@ FROM (
     time AS valid_from
   FROM {{core}}.item_events
   WHERE time >= $history_from
-    -- The items the State MERGE of this run takes (the same filters as 040).
-    AND subject IN (
-      SELECT subject
-      FROM {{raw}}.item_events
-      WHERE publish_time >= $window_from AND publish_time < $window_to
-        AND {{core}}.item_event_reject_reason(
-          specversion, id, source, type, subject, time, sequence, datacontenttype, data, traceparent
-        ) IS NULL
-        AND {{core}}.item_event_time(time) BETWEEN $min_time AND $max_time
-        AND EXISTS (
-          SELECT 1 FROM {{core}}.merge_lease
-          WHERE name = 'item-commitment' AND holder = $holder AND expires_at > current_timestamp
-        )
-    )
+    -- The items of the Core events this run takes.
+    AND subject IN (SELECT subject FROM ({{fragment:touched_events}}))
   QUALIFY row_number() OVER (PARTITION BY subject, sequence ORDER BY id DESC) = 1
 )
 WINDOW w AS (PARTITION BY item_id ORDER BY version)

@@ -42,21 +42,18 @@ FROM (
     time AS valid_from
   FROM `rims_core`.item_events
   WHERE time >= @history_from
-    -- The items the State MERGE of this run takes (the same filters as 040).
-    AND subject IN (
-      SELECT subject
-      FROM `rims_raw`.item_events
-      WHERE publish_time >= @window_from AND publish_time < @window_to
-        AND `rims_core`.item_event_reject_reason(
-          specversion, id, source, type, subject, time, sequence, datacontenttype, data, traceparent
-        ) IS NULL
-        AND `rims_core`.item_event_time(time) BETWEEN @min_time AND @max_time
-        AND `rims_core`.item_bucket(subject) IN UNNEST(@buckets)
-        AND EXISTS (
-          SELECT 1 FROM `rims_core`.merge_lease
-          WHERE name = 'item-commitment' AND holder = @holder AND expires_at > CURRENT_TIMESTAMP()
-        )
-    )
+    -- The items of the Core events this run takes.
+    AND subject IN (SELECT subject FROM (SELECT subject, time
+FROM `rims_core`.item_events
+WHERE time BETWEEN @min_time AND @max_time
+  AND (
+    run_id = @run_id
+    OR run_id NOT IN (SELECT run_id FROM `rims_core`.merge_runs WHERE outcome = 'succeeded')
+  )
+  AND EXISTS (
+    SELECT 1 FROM `rims_core`.merge_lease
+    WHERE name = 'item-commitment' AND holder = @holder AND expires_at > CURRENT_TIMESTAMP()
+  )))
   QUALIFY ROW_NUMBER() OVER (PARTITION BY subject, sequence ORDER BY id DESC) = 1
 )
 WINDOW w AS (PARTITION BY item_id ORDER BY version)),
