@@ -155,7 +155,7 @@ describe('rebuildHistory on a Core that predates history', () => {
 
     const want = await expected(warehouse, '2026-03-10');
     const got = await contents(warehouse);
-    expect(want.history.length).toBe(new Set(events.map((e) => `${e.subject}/${String(e.sequence)}`)).size);
+    expect(want.history.length).toBe(new Set(events.map((e) => `${e.subject}/${e.sequence}`)).size);
     expect(want.daily.length).toBeGreaterThan(10);
     expect(got.history).toEqual(want.history);
     expect(got.spans).toEqual(want.spans);
@@ -207,12 +207,13 @@ describe('rebuildHistory on a Core that predates history', () => {
   it('hands over to ordinary runs: new and late events keep history equal to the rebuild from Core', async () => {
     const { warehouse } = local;
     const rebuilt = renderStatement('duckdb', HISTORY_REBUILT, DEFAULT_DATASETS).replace(/;\s*$/, '');
-    // New items, and late events of rebuilt items (a sequence beyond each, and one inside a gap).
+    // New items (their events 17 days later, some after the rebuild's day), and new events of
+    // rebuilt items at sequences beyond theirs (so their last interval stays open: a gap).
     const more = [
-      ...randomEvents(12, 4, 'n').map(
-        (e) =>
-          ({ ...e, time: plusMinutes(new Date(e.time ?? ''), 24 * 60 * 17).toISOString() }) as RimsCloudEvent,
-      ),
+      ...randomEvents(12, 4, 'n').map((e) => ({
+        ...e,
+        time: plusMinutes(new Date(e.time), 24 * 60 * 17).toISOString(),
+      })),
       {
         ...itemEvent('rims.item.committed.v1', 'r-0', 20),
         time: '2026-03-10T16:00:00.000Z',
