@@ -73,7 +73,7 @@ export interface RebuildHistoryReport {
   readonly firstDay: Date | undefined;
   /** The last day of the rebuilt mart, midnight UTC: rims_core.daily_committed_through afterwards. */
   readonly throughDay: Date;
-  /** BigQuery bytes estimated by a dry run; null otherwise. */
+  /** BigQuery bytes processed (by a dry run: estimated); null on DuckDB. */
   readonly bytesProcessed: number | null;
   readonly durationMs: number;
   /** Holder of the lease when the rebuild was skipped. */
@@ -190,7 +190,7 @@ export async function rebuildHistory(
     });
     await lease.renew();
     const values = transactionValues(holder, days.throughDay);
-    const counts = await statements.transaction(
+    const result = await statements.transaction(
       TRANSACTION.map((path) => ({ path, values })),
       // Stopped (and rolled back) before the lease can expire: it never commits after another run took over.
       { timeoutMs: lease.statementTimeoutMs() },
@@ -198,9 +198,12 @@ export async function rebuildHistory(
     // The statements are fenced: after a lapse they apply nothing and report no error. Only a lease
     // still ours and unexpired now proves they ran under it.
     await lease.renew();
-    const written = (path: (typeof TRANSACTION)[number]) => counts[TRANSACTION.indexOf(path)] ?? 0;
+    const written = (path: (typeof TRANSACTION)[number]) =>
+      result.affectedRows[TRANSACTION.indexOf(path)] ?? 0;
+    const bytes = [times.bytesProcessed, result.bytesProcessed].filter((n) => n !== null);
     const done = report('succeeded', {
       ...days,
+      bytesProcessed: bytes.length > 0 ? bytes.reduce((sum, n) => sum + n, 0) : null,
       historyRows: written(REBUILD_STATEMENTS.historyInsert),
       spans: written(REBUILD_STATEMENTS.spansInsert),
       dailyRows: written(REBUILD_STATEMENTS.dailyInsert),

@@ -358,7 +358,7 @@ describe('rims-merger rebuild-history', () => {
     const today = new Date().toISOString().slice(0, 10);
     expect(done.stdout).toMatch(
       new RegExp(
-        `^history rebuilt from Core: \\d+ history rows, 5 spans, \\d+ daily_committed rows \\(days 2026-02-2\\d \\.\\. ${today}\\), through ${today}, \\d+ ms\\n$`,
+        `^history rebuilt from Core: \\d+ history rows, 5 spans, \\d+ daily_committed rows for days 2026-02-2\\d \\.\\. ${today}; daily_committed_through ${today}; \\d+ ms\\n$`,
       ),
     );
     const json = await cli(['rebuild-history', '--json']);

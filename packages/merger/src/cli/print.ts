@@ -90,7 +90,8 @@ export function printRebuild(out: (line: string) => void, report: RebuildHistory
     out(`dry run of the history rebuild through ${day(report.throughDay)}: ${bytes}; nothing changed`);
     return;
   }
+  const bytes = report.bytesProcessed === null ? '' : `; ${String(report.bytesProcessed)} bytes`;
   out(
-    `history rebuilt from Core: ${String(report.historyRows)} history rows, ${String(report.spans)} spans, ${String(report.dailyRows)} daily_committed rows (days ${day(report.firstDay)} .. ${day(report.throughDay)}), through ${day(report.throughDay)}, ${String(report.durationMs)} ms`,
+    `history rebuilt from Core: ${String(report.historyRows)} history rows, ${String(report.spans)} spans, ${String(report.dailyRows)} daily_committed rows for days ${day(report.firstDay)} .. ${day(report.throughDay)}; daily_committed_through ${day(report.throughDay)}${bytes}; ${String(report.durationMs)} ms`,
   );
 }
