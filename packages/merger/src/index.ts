@@ -74,6 +74,13 @@ export {
   type HistoryChange,
 } from './history.js';
 export {
+  rebuildHistory,
+  rebuildDays,
+  REBUILD_STATEMENTS,
+  type RebuildHistoryOptions,
+  type RebuildHistoryReport,
+} from './history-rebuild.js';
+export {
   STATE_COMPACTION_MIN_ROWS,
   compactStateIfDue,
   upgradeStateLayout,

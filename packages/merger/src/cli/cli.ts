@@ -11,6 +11,7 @@ import { auditCommand } from './commands/audit.js';
 import { checkCommand } from './commands/check.js';
 import { landCommand } from './commands/land.js';
 import { provisionCommand } from './commands/provision.js';
+import { rebuildHistoryCommand } from './commands/rebuild-history.js';
 import { runCommand } from './commands/run.js';
 import { sqlCommand } from './commands/sql.js';
 import { EXIT, type CliIo, type CommandContext, type Flags } from './context.js';
@@ -27,6 +28,7 @@ const COMMANDS: Readonly<Record<string, (context: CommandContext) => number | Pr
   sql: sqlCommand,
   audit: auditCommand,
   check: checkCommand,
+  'rebuild-history': rebuildHistoryCommand,
 };
 
 /** Flags that take a value: one per setting (see config.ts), and the command-only ones. */
@@ -59,7 +61,8 @@ function parseCommandLine(argv: readonly string[]) {
 
 /**
  * Runs `rims-merger` with `argv` (without node and the script) and returns the exit status: 0 done
- * (audit: clean), 1 failed (audit: findings), 2 bad configuration or usage.
+ * (audit: clean), 1 failed (audit: findings), 2 bad configuration or usage, 3 (rebuild-history)
+ * another run holds the merge lease.
  *
  * @example process.exitCode = await runCli(process.argv.slice(2), process.env, io);
  */

@@ -19,8 +19,11 @@ export interface CliIo {
   readonly progressStream?: Writable;
 }
 
-/** Exit codes of `rims-merger`: done (audit: clean), failed (audit: findings), bad configuration. */
-export const EXIT = { ok: 0, failed: 1, config: 2 } as const;
+/**
+ * Exit codes of `rims-merger`: done (audit: clean), failed (audit: findings), bad configuration,
+ * and (rebuild-history) another run holds the merge lease, so nothing was changed.
+ */
+export const EXIT = { ok: 0, failed: 1, config: 2, leaseHeld: 3 } as const;
 
 /** Flags as parsed: strings for settings and values, booleans for switches. */
 export type Flags = Readonly<Record<string, string | boolean | undefined>>;

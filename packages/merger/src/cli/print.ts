@@ -1,5 +1,6 @@
 /** The human-readable reports of `rims-merger` (`--json` prints the objects instead). */
 import type { AuditReport } from '../audit.js';
+import type { RebuildHistoryReport } from '../history-rebuild.js';
 import type { MergeReport } from '../merge.js';
 import type { ProvisionStep } from '../provision.js';
 
@@ -70,4 +71,27 @@ export function printAudit(out: (line: string) => void, report: AuditReport): vo
   }
   for (const rejected of report.rejected) out(`rejected ${String(rejected.messages)}x: ${rejected.reason}`);
   out(report.clean ? 'clean' : 'findings: see above');
+}
+
+/** A history rebuild: what it wrote, the days of the mart, the time it took. */
+export function printRebuild(out: (line: string) => void, report: RebuildHistoryReport): void {
+  const day = (date: Date | undefined) => date?.toISOString().slice(0, 10) ?? '-';
+  if (report.outcome === 'skipped') {
+    out(
+      `skipped: another run (${report.leaseHolder ?? 'unknown'}) holds the merge lease; nothing changed. Run rebuild-history again once it is done`,
+    );
+    return;
+  }
+  if (report.outcome === 'dry-run') {
+    const bytes =
+      report.bytesProcessed === null
+        ? 'every statement binds'
+        : `${String(report.bytesProcessed)} bytes to be processed`;
+    out(`dry run of the history rebuild through ${day(report.throughDay)}: ${bytes}; nothing changed`);
+    return;
+  }
+  const bytes = report.bytesProcessed === null ? '' : `; ${String(report.bytesProcessed)} bytes`;
+  out(
+    `history rebuilt from Core: ${String(report.historyRows)} history rows, ${String(report.spans)} spans, ${String(report.dailyRows)} daily_committed rows for days ${day(report.firstDay)} .. ${day(report.throughDay)}; daily_committed_through ${day(report.throughDay)}${bytes}; ${String(report.durationMs)} ms`,
+  );
 }

@@ -1,0 +1,7 @@
+-- `rims-merger rebuild-history`: empties rims_analytics.daily_committed, which rebuild_060 fills
+-- again from the rebuilt history. Applies nothing without the merge lease. Parameters: @holder.
+DELETE FROM `rims_analytics`.daily_committed
+WHERE EXISTS (
+  SELECT 1 FROM `rims_core`.merge_lease
+  WHERE name = 'item-commitment' AND holder = @holder AND expires_at > CURRENT_TIMESTAMP()
+);
