@@ -24,7 +24,11 @@ export type {
   TransactionOptions,
   TransactionResult,
 } from './warehouse/warehouse.js';
-export { transactionScript, statementsOfTransactionScript } from './warehouse/bigquery-transaction.js';
+export {
+  transactionScript,
+  statementsOfTransactionScript,
+  type TransactionScript,
+} from './warehouse/bigquery-transaction.js';
 export { DEFAULT_DATASETS, resolveDatasets, type Datasets } from './datasets.js';
 export type { Dialect } from './dialect.js';
 export {
