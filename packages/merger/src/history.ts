@@ -77,9 +77,9 @@ export async function maintainHistory(
     await run.step(HISTORY_STATEMENTS.spans, bounded);
     const bounds = await run.step(HISTORY_STATEMENTS.bounds, bounded);
     const from = bounds.rows[0]?.history_from;
-    // No span: the lease was lost before the spans MERGE applied (it is fenced), so nothing to do.
-    if (!(from instanceof Date)) return { changed: 0, dailyChanged: 0, historyFrom: undefined };
-    historyFrom = from;
+    // No span: Core took no new event (the window only re-read its lookback), or the lease was lost
+    // (every statement is fenced, so the transaction below changes nothing either).
+    if (from instanceof Date) historyFrom = from;
   }
   const days = heldDays({ daysPrev, to: window.to, maxTime: window.maxTime, historyFrom });
   const values: Record<string, QueryParam> = {

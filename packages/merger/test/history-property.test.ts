@@ -8,7 +8,7 @@
  *
  * Replay a failure with the seed (and path) fast-check prints:
  * HISTORY_PROPERTY_SEED=123 HISTORY_PROPERTY_PATH=0:1 pnpm exec vitest run packages/merger/test/history-property.test.ts
- * HISTORY_PROPERTY_RUNS sets the number of cases (default 12).
+ * HISTORY_PROPERTY_RUNS sets the number of cases (default 20).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -276,7 +276,7 @@ describe('history under random events, landing orders, run boundaries and duplic
         expect(rerun.chunks[0]).toMatchObject({ historyChanged: 0, dailyChanged: 0, discrepanciesFound: 0 });
       }),
       {
-        numRuns: Number(process.env.HISTORY_PROPERTY_RUNS ?? 12),
+        numRuns: Number(process.env.HISTORY_PROPERTY_RUNS ?? 20),
         ...(seed === undefined ? {} : { seed }),
         ...(process.env.HISTORY_PROPERTY_PATH ? { path: process.env.HISTORY_PROPERTY_PATH } : {}),
         endOnFailure: true,

@@ -5,7 +5,7 @@
 -- re-reads its lookback, whose items are up to date. Core is read within the window's event times
 -- (its partitions). A run that lost its lease takes none.
 -- Parameters: @min_time, @max_time, @run_id, @holder.
-SELECT subject, time
+SELECT subject, sequence, type, data, id, time
 FROM {{core}}.item_events
 WHERE time BETWEEN @min_time AND @max_time
   AND (

@@ -6,21 +6,17 @@
 -- day from that day to @days_through, counted +1 after and -1 before. Each day after @days_prev
 -- (the last day held) starts as that day, carried forward. The sums are added to the rows there; a
 -- row left with no items is deleted. Cost follows the touched items and their days, never the size
--- of history: it reads their history and Core partitions from @history_from, as 073 does, and the
--- mart from @days_floor. A rerun finds nothing changed and adds nothing; a run that lost its lease
--- adds nothing (and 073 and 074, fenced the same way, change nothing either).
--- Parameters: @window_from, @window_to, @min_time, @max_time, @buckets, @history_from, @holder,
--- @days_prev (midnight of the last day held, NULL when none is), @days_through (midnight of the
--- last day to hold), @days_floor (midnight of the earliest day this can change).
+-- of history: it reads their history partitions from @history_from and this run's Core events, as
+-- 073 does, and the mart from @days_floor. A rerun finds nothing changed and adds nothing; a run
+-- that lost its lease adds nothing (and 073 and 074, fenced the same way, change nothing either).
+-- Parameters: @min_time, @max_time, @run_id, @history_from, @holder, @days_prev (midnight of the
+-- last day held, NULL when none is), @days_through (midnight of the last day to hold), @days_floor
+-- (midnight of the earliest day this can change).
 MERGE {{analytics}}.daily_committed AS t
 USING (
   WITH
+    current_rows AS ({{fragment:history_current}}),
     recomputed AS ({{fragment:history_recomputed}}),
-    current_rows AS (
-      SELECT *
-      FROM {{core}}.item_commitment_history
-      WHERE valid_from >= @history_from AND item_id IN (SELECT item_id FROM recomputed)
-    ),
     -- Per item, the first day whose end-of-day state can differ: a new or replaced row from the
     -- earlier of its two starts, a row whose interval gains, loses or moves its end from the
     -- earlier of the two ends. A row that only stops being current changes no day.

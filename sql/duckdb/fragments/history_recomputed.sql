@@ -1,6 +1,7 @@
--- The history rows of the items a run touches, recomputed from their events in Core (see the
--- BigQuery file). Inlined by merge/072 and merge/073 ({{fragment:history_recomputed}}), which must
--- see the same rows. Parameters: $min_time, $max_time, $run_id, $history_from, $holder.
+-- The history rows of the items a run touches, recomputed (see the BigQuery file) from
+-- `current_rows`, a CTE the including statement defines as fragments/history_current.sql, and
+-- the Core events this run takes. Inlined by merge/072 and merge/073, which must see the same
+-- rows. Parameters: $min_time, $max_time, $run_id, $holder.
 SELECT
   item_id,
   version,
@@ -16,20 +17,24 @@ SELECT
   CASE WHEN lead(version) OVER w = version + 1 THEN lead(valid_from) OVER w END AS valid_to,
   lead(version) OVER w IS NULL AS is_current
 FROM (
-  SELECT
-    subject AS item_id,
-    sequence AS version,
-    {{core}}.item_status_of(type, data->>'status') AS status,
-    data->>'order_id' AS order_id,
-    data->>'sku' AS sku,
-    CAST(data->>'quantity' AS BIGINT) AS quantity,
-    data->>'location_id' AS location_id,
-    id AS event_id,
-    time AS valid_from
-  FROM {{core}}.item_events
-  WHERE time >= $history_from
-    -- The items of the Core events this run takes.
-    AND subject IN (SELECT subject FROM ({{fragment:touched_events}}))
-  QUALIFY row_number() OVER (PARTITION BY subject, sequence ORDER BY id DESC) = 1
+  SELECT *
+  FROM (
+    SELECT item_id, version, status, order_id, sku, quantity, location_id, event_id, valid_from
+    FROM current_rows
+    UNION ALL
+    SELECT
+      subject,
+      sequence,
+      {{core}}.item_status_of(type, data->>'status'),
+      data->>'order_id',
+      data->>'sku',
+      CAST(data->>'quantity' AS BIGINT),
+      data->>'location_id',
+      id,
+      time
+    FROM ({{fragment:touched_events}})
+  )
+  -- Per version the event with the higher id, as history/rebuilt.sql keeps it.
+  QUALIFY row_number() OVER (PARTITION BY item_id, version ORDER BY event_id DESC) = 1
 )
 WINDOW w AS (PARTITION BY item_id ORDER BY version)

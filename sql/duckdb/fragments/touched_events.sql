@@ -1,7 +1,7 @@
 -- The Core events a run's history steps take (see the BigQuery file): those Core took in this run
 -- or in a run that did not succeed, within the window's event times (zone maps keep the read to
 -- the recent row groups). Parameters: $min_time, $max_time, $run_id, $holder.
-SELECT subject, time
+SELECT subject, sequence, type, data, id, time
 FROM {{core}}.item_events
 WHERE time BETWEEN $min_time AND $max_time
   AND (

@@ -3,22 +3,19 @@
 -- transaction) on each day from the first its new rows can change to $days_through, counted +1
 -- after and -1 before; plus, for each day after $days_prev, the last day held carried forward.
 -- The sums are added to the rows there; a row left with no items is deleted.
--- Parameters: $window_from, $window_to, $min_time, $max_time, $history_from, $holder, $days_prev
+-- Parameters: $min_time, $max_time, $run_id, $history_from, $holder, $days_prev
 -- (midnight of the last day held, NULL when none is), $days_through (midnight of the last day to
 -- hold), $days_floor (midnight of the earliest day this can change).
 MERGE INTO {{analytics}}.daily_committed AS t
 USING (
+  -- Materialized: each is read several times below, and a scan of history is the dearest step.
   WITH
-    recomputed AS ({{fragment:history_recomputed}}),
-    current_rows AS (
-      SELECT *
-      FROM {{core}}.item_commitment_history
-      WHERE valid_from >= $history_from AND item_id IN (SELECT item_id FROM recomputed)
-    ),
+    current_rows AS MATERIALIZED ({{fragment:history_current}}),
+    recomputed AS MATERIALIZED ({{fragment:history_recomputed}}),
     -- Per item, the first day whose end-of-day state can differ: a new or replaced row from the
     -- earlier of its two starts, a row whose interval gains, loses or moves its end from the
     -- earlier of the two ends. A row that only stops being current changes no day.
-    changed AS (
+    changed AS MATERIALIZED (
       SELECT
         n.item_id,
         CAST(min(

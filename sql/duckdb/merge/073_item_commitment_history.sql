@@ -2,9 +2,12 @@
 -- and merged in (see the BigQuery file). Rows that are already right are left alone, so
 -- duplicates and reruns change nothing. Runs in one transaction after 072, which reads the rows
 -- this replaces.
--- Parameters: $window_from, $window_to, $min_time, $max_time, $history_from, $holder.
+-- Parameters: $min_time, $max_time, $run_id, $history_from, $holder.
 MERGE INTO {{core}}.item_commitment_history AS t
-USING ({{fragment:history_recomputed}}) AS s
+USING (
+  WITH current_rows AS ({{fragment:history_current}})
+  {{fragment:history_recomputed}}
+) AS s
 ON t.valid_from >= $history_from AND t.item_id = s.item_id AND t.version = s.version
 WHEN MATCHED AND (
   t.event_id <> s.event_id OR t.valid_to IS DISTINCT FROM s.valid_to OR t.is_current <> s.is_current

@@ -9,7 +9,7 @@ USING (
     subject AS item_id,
     MIN(time) AS first_valid_from,
     ANY_VALUE(`rims_core`.item_bucket(subject)) AS item_bucket
-  FROM (SELECT subject, time
+  FROM (SELECT subject, sequence, type, data, id, time
 FROM `rims_core`.item_events
 WHERE time BETWEEN @min_time AND @max_time
   AND (

@@ -5,7 +5,7 @@
 SELECT MIN(first_valid_from) AS history_from
 FROM `rims_core`.item_history_spans
 WHERE item_bucket IN UNNEST(@buckets)
-  AND item_id IN (SELECT subject FROM (SELECT subject, time
+  AND item_id IN (SELECT subject FROM (SELECT subject, sequence, type, data, id, time
 FROM `rims_core`.item_events
 WHERE time BETWEEN @min_time AND @max_time
   AND (

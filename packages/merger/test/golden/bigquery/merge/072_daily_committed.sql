@@ -6,15 +6,29 @@
 -- day from that day to @days_through, counted +1 after and -1 before. Each day after @days_prev
 -- (the last day held) starts as that day, carried forward. The sums are added to the rows there; a
 -- row left with no items is deleted. Cost follows the touched items and their days, never the size
--- of history: it reads their history and Core partitions from @history_from, as 073 does, and the
--- mart from @days_floor. A rerun finds nothing changed and adds nothing; a run that lost its lease
--- adds nothing (and 073 and 074, fenced the same way, change nothing either).
--- Parameters: @window_from, @window_to, @min_time, @max_time, @buckets, @history_from, @holder,
--- @days_prev (midnight of the last day held, NULL when none is), @days_through (midnight of the
--- last day to hold), @days_floor (midnight of the earliest day this can change).
+-- of history: it reads their history partitions from @history_from and this run's Core events, as
+-- 073 does, and the mart from @days_floor. A rerun finds nothing changed and adds nothing; a run
+-- that lost its lease adds nothing (and 073 and 074, fenced the same way, change nothing either).
+-- Parameters: @min_time, @max_time, @run_id, @history_from, @holder, @days_prev (midnight of the
+-- last day held, NULL when none is), @days_through (midnight of the last day to hold), @days_floor
+-- (midnight of the earliest day this can change).
 MERGE `rims_analytics`.daily_committed AS t
 USING (
   WITH
+    current_rows AS (SELECT *
+FROM `rims_core`.item_commitment_history
+WHERE valid_from >= @history_from
+  AND item_id IN (SELECT subject FROM (SELECT subject, sequence, type, data, id, time
+FROM `rims_core`.item_events
+WHERE time BETWEEN @min_time AND @max_time
+  AND (
+    run_id = @run_id
+    OR run_id NOT IN (SELECT run_id FROM `rims_core`.merge_runs WHERE outcome = 'succeeded')
+  )
+  AND EXISTS (
+    SELECT 1 FROM `rims_core`.merge_lease
+    WHERE name = 'item-commitment' AND holder = @holder AND expires_at > CURRENT_TIMESTAMP()
+  )))),
     recomputed AS (SELECT
   item_id,
   version,
@@ -30,20 +44,22 @@ USING (
   IF(LEAD(version) OVER w = version + 1, LEAD(valid_from) OVER w, NULL) AS valid_to,
   LEAD(version) OVER w IS NULL AS is_current
 FROM (
-  SELECT
-    subject AS item_id,
-    sequence AS version,
-    `rims_core`.item_status_of(type, JSON_VALUE(data, '$.status')) AS status,
-    JSON_VALUE(data, '$.order_id') AS order_id,
-    JSON_VALUE(data, '$.sku') AS sku,
-    CAST(JSON_VALUE(data, '$.quantity') AS INT64) AS quantity,
-    JSON_VALUE(data, '$.location_id') AS location_id,
-    id AS event_id,
-    time AS valid_from
-  FROM `rims_core`.item_events
-  WHERE time >= @history_from
-    -- The items of the Core events this run takes.
-    AND subject IN (SELECT subject FROM (SELECT subject, time
+  SELECT *
+  FROM (
+    SELECT item_id, version, status, order_id, sku, quantity, location_id, event_id, valid_from
+    FROM current_rows
+    UNION ALL
+    SELECT
+      subject,
+      sequence,
+      `rims_core`.item_status_of(type, JSON_VALUE(data, '$.status')),
+      JSON_VALUE(data, '$.order_id'),
+      JSON_VALUE(data, '$.sku'),
+      CAST(JSON_VALUE(data, '$.quantity') AS INT64),
+      JSON_VALUE(data, '$.location_id'),
+      id,
+      time
+    FROM (SELECT subject, sequence, type, data, id, time
 FROM `rims_core`.item_events
 WHERE time BETWEEN @min_time AND @max_time
   AND (
@@ -53,15 +69,12 @@ WHERE time BETWEEN @min_time AND @max_time
   AND EXISTS (
     SELECT 1 FROM `rims_core`.merge_lease
     WHERE name = 'item-commitment' AND holder = @holder AND expires_at > CURRENT_TIMESTAMP()
-  )))
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY subject, sequence ORDER BY id DESC) = 1
+  ))
+  )
+  WHERE TRUE
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY item_id, version ORDER BY event_id DESC) = 1
 )
 WINDOW w AS (PARTITION BY item_id ORDER BY version)),
-    current_rows AS (
-      SELECT *
-      FROM `rims_core`.item_commitment_history
-      WHERE valid_from >= @history_from AND item_id IN (SELECT item_id FROM recomputed)
-    ),
     -- Per item, the first day whose end-of-day state can differ: a new or replaced row from the
     -- earlier of its two starts, a row whose interval gains, loses or moves its end from the
     -- earlier of the two ends. A row that only stops being current changes no day.
