@@ -8,8 +8,10 @@
  *   message that commits (no round trip of its own);
  * - `peer`: `pg-transactional-outbox`'s `storeOutboxMessage` (its polling setup: table, indexes and
  *   next-messages function), one more statement, as the library documents it;
- * and, for reference, the transaction plus a trivial `SELECT 1` (the cost of one more round trip)
- * and `enqueue` with `notify: false`. Iterations interleave the variants so that drift (autovacuum,
+ * and, for reference, the transaction plus a trivial `SELECT 1` (the cost of one more round trip),
+ * `enqueue` with `notify: false`, and the floor of writing any outbox row here: the same row as a
+ * plain INSERT into our events table (both its indexes, fixed sequence, no counter, no function, no
+ * validation) sent with COMMIT in one simple-protocol message, as `transaction` sends its write. Iterations interleave the variants so that drift (autovacuum,
  * checkpoints, a busy neighbour) hits all alike; `--rounds` rounds each give p50/p99 and their ratios
  * to the baseline, reported as median, min and max over the rounds.
  * Where the time goes: CPU of the PostgreSQL backend and of this process, and WAL bytes, per
@@ -30,7 +32,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { createOutbox, outboxWakeChannel } from '@rims/outbox';
 import {
@@ -113,7 +115,7 @@ try {
   const outbox = createOutbox({ source: '//rims/bench' });
   const quiet = createOutbox({ source: '//rims/bench', notify: false });
   // The application's state change, the same in every variant.
-  const updateItem = (trx: Transaction<Db>, itemId: string) =>
+  const updateItem = (trx: Kysely<Db>, itemId: string) =>
     trx
       .updateTable('items')
       .set({ status: 'committed', updated_at: new Date() })
@@ -125,6 +127,29 @@ try {
     subject: itemId,
     data: { item_id: itemId, order_id: randomUUID(), sku: 'SKU-123', quantity: 1, location_id: 'store-7' },
   });
+
+  // The floor: BEGIN, the update, then the event's row and COMMIT in one message (no parameters, so
+  // `pg` sends it with the simple protocol), as `outbox.transaction` does, but as a bare INSERT.
+  const plainInsertAndCommit = (on: Kysely<Db>, itemId: string) =>
+    on.connection().execute(async (conn) => {
+      await sql`begin`.execute(conn);
+      try {
+        await updateItem(conn, itemId);
+        const { type, data } = event(itemId);
+        const values = [randomUUID(), itemId, type, '//rims/bench', JSON.stringify(data)].map((value) =>
+          pg.escapeLiteral(value),
+        );
+        await sql
+          .raw(
+            `INSERT INTO rims_outbox.events (id, subject, sequence, type, source, time, data) ` +
+              `VALUES (${values[0]}, ${values[1]}, 1, ${values[2]}, ${values[3]}, clock_timestamp(), ${values[4]});\nCOMMIT;`,
+          )
+          .execute(conn);
+      } catch (error) {
+        await sql`rollback`.execute(conn);
+        throw error;
+      }
+    });
 
   /** The transaction of each variant, on `on` (one connection, or the concurrent writers' pool). */
   const variantsOn = (on: Kysely<Db>) => ({
@@ -156,6 +181,7 @@ try {
         const { type, data } = event(itemId);
         await storePeerMessage(trx, randomUUID(), itemId, type, data);
       }),
+    plainInsertFloor: (itemId: string) => plainInsertAndCommit(on, itemId),
   });
   const single = variantsOn(db);
   type Variant = keyof typeof single;
@@ -200,6 +226,7 @@ try {
     order.filter((variant) => variant !== 'baseline').map((variant) => [variant, singleRatios(variant)]),
   ) as Record<Exclude<Variant, 'baseline'>, ReturnType<typeof singleRatios>>;
   const transactionVersusPeer = singleRatios('transaction', 'peer');
+  const transactionVersusFloor = singleRatios('transaction', 'plainInsertFloor');
 
   // Where the time goes, independent of how busy the machine is: CPU time of the PostgreSQL backend
   // serving the connection (from /proc/<pid>/schedstat, so only with a local server), CPU time of
@@ -296,6 +323,7 @@ try {
     enqueue: { run: concurrently.enqueue, relayWaiting: false },
     transaction: { run: concurrently.transaction, relayWaiting: false },
     peer: { run: concurrently.peer, relayWaiting: false },
+    plain_insert_floor: { run: concurrently.plainInsertFloor, relayWaiting: false },
     no_notify: { run: concurrently.enqueueNoNotify, relayWaiting: false },
     notify_one_relay_waiting: { run: concurrently.enqueue, relayWaiting: true },
   };
@@ -397,6 +425,8 @@ try {
       peer_p50: ratiosToBaseline.peer.p50.median,
       peer_p99: ratiosToBaseline.peer.p99.median,
       transaction_vs_peer_p50: transactionVersusPeer.p50.median,
+      plain_insert_floor_p50: ratiosToBaseline.plainInsertFloor.p50.median,
+      transaction_vs_plain_insert_floor_p50: transactionVersusFloor.p50.median,
       p50_without_notify: ratiosToBaseline.enqueueNoNotify.p50.median,
       p50_round_trip_floor: ratiosToBaseline.trivialStatement.p50.median,
       bulk_1000_vs_plain_insert: ratio(percentile(bulk, 50), percentile(plain, 50)),
@@ -407,9 +437,14 @@ try {
       concurrent_tps_enqueue: concurrentToBaseline.enqueue.tps.median,
       concurrent_tps_transaction: concurrentToBaseline.transaction.tps.median,
       concurrent_tps_peer: concurrentToBaseline.peer.tps.median,
+      concurrent_tps_plain_insert_floor: concurrentToBaseline.plain_insert_floor.tps.median,
       concurrent_tps_notify_one_relay_waiting: concurrentToBaseline.notify_one_relay_waiting.tps.median,
     },
-    single_writer: { ratios_to_baseline: ratiosToBaseline, transaction_vs_peer: transactionVersusPeer },
+    single_writer: {
+      ratios_to_baseline: ratiosToBaseline,
+      transaction_vs_peer: transactionVersusPeer,
+      transaction_vs_plain_insert_floor: transactionVersusFloor,
+    },
     // Per transaction; backend_cpu_us is null when PostgreSQL is not a local process.
     cost_per_transaction: costPerTransaction,
     bulk_1000: { enqueue_p50_ms: percentile(bulk, 50), plain_insert_p50_ms: percentile(plain, 50) },
