@@ -15,8 +15,8 @@
  * checkpoints, a busy neighbour) hits all alike; `--rounds` rounds each give p50/p99 and their ratios
  * to the baseline, reported as median, min and max over the rounds.
  * Where the time goes: CPU of the PostgreSQL backend and of this process, and WAL bytes, per
- * transaction of each variant (blocks of 200, rotated), which a busy machine does not skew the way
- * it skews latency.
+ * transaction of each variant (`--rounds` blocks of 200, rotated; the median block, with min and
+ * max), which a busy machine does not skew the way it skews latency.
  * Also: one transaction enqueueing 1,000 events versus a plain multi-row INSERT of the same payloads.
  *
  * Concurrent writers: `--connections` (default 8) connections commit the transaction back to back for
@@ -243,7 +243,14 @@ try {
   const walLsn = async () =>
     (await sql<{ bytes: string }>`SELECT pg_current_wal_insert_lsn() - '0/0' AS bytes`.execute(db)).rows[0]
       ?.bytes ?? '0';
-  const cost = byKey(order, () => ({ backendNs: 0, backendKnown: true, clientUs: 0, walBytes: 0, n: 0 }));
+  // Per block, per transaction; reported as the median block (min and max beside it), so that a
+  // checkpoint's full-page images or a busy neighbour landing in one block does not tilt a variant.
+  const cost = byKey(order, () => ({
+    backendUs: [] as number[],
+    clientUs: [] as number[],
+    walBytes: [] as number[],
+  }));
+  let backendKnown = true;
   for (let round = 0; round < ROUNDS; round++) {
     for (const variant of order) {
       const pid = await backendPid();
@@ -259,22 +266,29 @@ try {
         await walLsn(),
       ];
       const entry = cost[variant];
-      if (backendBefore === undefined || backendAfter === undefined) entry.backendKnown = false;
-      else entry.backendNs += backendAfter - backendBefore;
-      entry.clientUs += client.user + client.system;
-      entry.walBytes += Number(walAfter) - Number(walBefore);
-      entry.n += 200;
+      if (backendBefore === undefined || backendAfter === undefined) backendKnown = false;
+      else entry.backendUs.push((backendAfter - backendBefore) / 200 / 1_000);
+      entry.clientUs.push((client.user + client.system) / 200);
+      entry.walBytes.push((Number(walAfter) - Number(walBefore)) / 200);
     }
   }
+  const oneDecimal = (value: number) => Math.round(value * 10) / 10;
+  const blockSpread = (figures: readonly number[], round: (value: number) => number) => {
+    const { median, min, max } = spread(figures);
+    return { median: round(median), min: round(min), max: round(max) };
+  };
   const costPerTransaction = Object.fromEntries(
     order.map((variant) => {
-      const { backendNs, backendKnown, clientUs, walBytes, n } = cost[variant];
+      const { backendUs, clientUs, walBytes } = cost[variant];
+      const backend = backendKnown ? blockSpread(backendUs, oneDecimal) : null;
+      const wal = blockSpread(walBytes, Math.round);
       return [
         variant,
         {
-          backend_cpu_us: backendKnown ? Math.round(backendNs / n / 100) / 10 : null,
-          client_cpu_us: Math.round((clientUs / n) * 10) / 10,
-          wal_bytes: Math.round(walBytes / n),
+          backend_cpu_us: backend?.median ?? null,
+          client_cpu_us: blockSpread(clientUs, oneDecimal).median,
+          wal_bytes: wal.median,
+          per_block: { backend_cpu_us: backend, wal_bytes: wal },
         },
       ];
     }),
@@ -445,7 +459,8 @@ try {
       transaction_vs_peer: transactionVersusPeer,
       transaction_vs_plain_insert_floor: transactionVersusFloor,
     },
-    // Per transaction; backend_cpu_us is null when PostgreSQL is not a local process.
+    // Per transaction, the median of the blocks (per_block: min and max too); backend_cpu_us is null
+    // when PostgreSQL is not a local process.
     cost_per_transaction: costPerTransaction,
     bulk_1000: { enqueue_p50_ms: percentile(bulk, 50), plain_insert_p50_ms: percentile(plain, 50) },
     concurrent: {
