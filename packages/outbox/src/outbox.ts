@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { hasNoNul, isWellFormedText, type EventInput } from '@rims/schemas';
 import { OutboxConfigError, OutboxUsageError } from './errors.js';
 import { prepareEvents } from './prepare-events.js';
-import { enqueueStatement, runEnqueue, type OutboxTransaction } from './queries/enqueue.js';
+import { enqueueStatements, runEnqueue, type OutboxTransaction } from './queries/enqueue.js';
 import { outboxSchemaName, outboxWakeChannel } from './schema-name.js';
 import { activeTraceparent, preloadTraceContext } from './trace-context.js';
 import {
@@ -108,7 +108,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
   const wakeChannel = options.notify === false ? null : outboxWakeChannel(schema);
   const captureTrace = options.traceContext !== false;
   if (captureTrace) preloadTraceContext();
-  const statement = enqueueStatement(schema);
+  const statements = enqueueStatements(schema);
   const transaction = createTransactionRunner({ schema, source, wakeChannel, captureTrace, maxDataBytes });
 
   return {
@@ -129,7 +129,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
       const traceparent = captureTrace ? ((await activeTraceparent()) ?? null) : null;
       for (const row of rows) row.traceparent = traceparent;
 
-      const sequences = await runEnqueue(trx, statement, rows, source, wakeChannel);
+      const sequences = await runEnqueue(trx, statements, rows, source, wakeChannel);
       return rows.map((row) => {
         const sequence = sequences.get(row.id);
         if (sequence === undefined) throw new Error(`enqueue returned no sequence for event ${row.id}`);

@@ -2,7 +2,8 @@
  * `outbox.transaction`: a kysely transaction whose events are written by the message that commits
  * it, so they cost no round trip of their own. The callback gets an ordinary kysely `Transaction`
  * and an `events` collector; `events.add` validates at once, and the events are enqueued by
- * `enqueue_events`, exactly as `enqueue` does, in the same simple-protocol message as COMMIT.
+ * `enqueue_event` (one) or `enqueue_events` (several), exactly as `enqueue` does, in the same
+ * simple-protocol message as COMMIT.
  *
  * kysely's own TransactionBuilder runs it (BEGIN, the callback, COMMIT, ROLLBACK on any error and
  * the guard against using `trx` afterwards), over the caller's executor (its pool, plugins and
@@ -23,7 +24,7 @@ import {
 import type { EventInput } from '@rims/schemas';
 import { OutboxUsageError } from './errors.js';
 import { prepareEvents } from './prepare-events.js';
-import { enqueueAndCommitQuery, enqueueAndCommitStatement } from './queries/enqueue-and-commit.js';
+import { enqueueAndCommitQuery, enqueueAndCommitStatements } from './queries/enqueue-and-commit.js';
 import type { EnqueueRow } from './queries/enqueue.js';
 import { currentTraceparent, traceContextReady } from './trace-context.js';
 
@@ -75,7 +76,7 @@ const ROLLBACK = CompiledQuery.raw('rollback');
 
 /** Creates the `transaction` method of an outbox. */
 export function createTransactionRunner(config: TransactionRunnerConfig): TransactionRunner {
-  const statement = enqueueAndCommitStatement(config.schema);
+  const statements = enqueueAndCommitStatements(config.schema);
 
   return async function transaction<DB, T>(
     db: Kysely<DB>,
@@ -112,7 +113,7 @@ export function createTransactionRunner(config: TransactionRunnerConfig): Transa
       open = false;
       return pending.length === 0
         ? COMMIT
-        : enqueueAndCommitQuery(statement, pending, config.source, config.wakeChannel);
+        : enqueueAndCommitQuery(statements, pending, config.source, config.wakeChannel);
     });
     // Only `driver` differs from `db`; the dialect is used by nothing but `trx.introspection`.
     // getExecutor is marked internal in kysely's typings (peer range >=0.27 <0.30): it carries the

@@ -7,8 +7,10 @@ import {
   OutboxConfigError,
   OutboxRoleMissingError,
   PG_ERROR,
+  bundledMigrations,
   createOutbox,
   grantOutboxRoles,
+  migrate,
   pgErrorCode,
 } from '../src/index.js';
 import { committed, type AppDb } from './app-schema.js';
@@ -81,6 +83,10 @@ describe('least-privilege roles', () => {
 
   it('lets the writer enqueue but not read, change, delete or directly insert events', async () => {
     expect(await as(writer, (trx) => outbox.enqueue(trx, committed('item-role')))).toBeUndefined();
+    expect(
+      await as(writer, (trx) => outbox.enqueue(trx, [committed('item-role'), committed('item-role-2')])),
+      'a batch',
+    ).toBeUndefined();
     expect(await as(writer, (trx) => sql`SELECT * FROM rims_outbox.events`.execute(trx))).toBe(
       PG_ERROR.insufficientPrivilege,
     );
@@ -165,5 +171,37 @@ describe('least-privilege roles', () => {
       ),
       'the relay cannot add partitions',
     ).toBe(PG_ERROR.insufficientPrivilege);
+  });
+
+  it('lets a role an earlier release granted enqueue_events keep enqueueing one event after the upgrade', async () => {
+    const db = database.kysely<AppDb>();
+    const older = `rims_older_${suffix}`;
+    const oneEvent = bundledMigrations().find((m) => m.name === 'enqueue_event');
+    expect(oneEvent, 'the migration that added enqueue_event').toBeDefined();
+    // The schema as an earlier release left it: without enqueue_event, the writer granted what
+    // that release's grant-roles.sql granted.
+    await migrate(db, { schema: 'upgraded' });
+    await sql`DROP FUNCTION upgraded.enqueue_event(uuid, text, text, jsonb, timestamptz, text, text, text)`.execute(
+      db,
+    );
+    await sql`DELETE FROM upgraded.schema_migrations WHERE version >= ${oneEvent?.version ?? 0}`.execute(db);
+    await sql`CREATE ROLE ${sql.id(older)} NOLOGIN`.execute(db);
+    try {
+      await sql`GRANT USAGE ON SCHEMA upgraded TO ${sql.id(older)}`.execute(db);
+      await sql`GRANT EXECUTE ON FUNCTION upgraded.enqueue_events(uuid[], text[], text[], jsonb[], timestamptz[], text[], text, text) TO ${sql.id(older)}`.execute(
+        db,
+      );
+
+      expect((await migrate(db, { schema: 'upgraded' })).applied).toContain(oneEvent?.version);
+      const upgraded = createOutbox({ source: '//rims/test', schema: 'upgraded' });
+      expect(await as(older, (trx) => upgraded.enqueue(trx, committed('item-upgraded')))).toBeUndefined();
+      expect(
+        await as(relay, (trx) => upgraded.enqueue(trx, committed('item-upgraded'))),
+        'a role without enqueue_events gets nothing new',
+      ).toBe(PG_ERROR.insufficientPrivilege);
+    } finally {
+      await sql`DROP OWNED BY ${sql.id(older)}`.execute(db);
+      await sql`DROP ROLE ${sql.id(older)}`.execute(db);
+    }
   });
 });

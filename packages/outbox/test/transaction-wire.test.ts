@@ -73,6 +73,20 @@ describe('round trips', () => {
     expect((await storedEvents(db, 'item-rt')).map((event) => event.sequence)).toEqual([1, 2, 3]);
   });
 
+  it('writes a single event through enqueue_event, its arguments plain literals, in the message that commits', async () => {
+    const trips = await roundTripsOf(() =>
+      outbox.transaction(db, async (trx, events) => {
+        await update(trx);
+        events.add(committed('item-one'));
+      }),
+    );
+    expect(trips).toBe(3); // BEGIN, UPDATE, enqueue + COMMIT
+    const last = counter.simpleQueries.at(-1) ?? '';
+    expect(last).toMatch(/^SELECT "rims_outbox"\.enqueue_event\(E'[0-9a-f-]{36}'::uuid, E'item-one'::text, /);
+    expect(last).toMatch(/\);\nCOMMIT;$/);
+    expect((await storedEvents(db, 'item-one')).map((event) => event.sequence)).toEqual([1]);
+  });
+
   it('sends the enqueue, its COMMIT skipped by PostgreSQL, then ROLLBACK when the enqueue fails', async () => {
     await sql`ALTER TABLE rims_outbox.events ADD CONSTRAINT no_poison CHECK (subject <> 'item-poison')`.execute(
       db,

@@ -20,7 +20,7 @@ const outbox = createOutbox({ source: '//rims/test' });
 
 beforeAll(async () => {
   await createItems(database.kysely<AppDb>(), []);
-  // A poison subject: enqueue_events fails on it with a check violation, by either API.
+  // A poison subject: the enqueue fails on it with a check violation, by either API.
   await sql`ALTER TABLE rims_outbox.events ADD CONSTRAINT no_poison CHECK (subject <> 'item-poison')`.execute(
     database.kysely(),
   );
@@ -302,7 +302,7 @@ describe('outbox.transaction with other kysely setups', () => {
         events.add(committed('item-t1'));
       });
       expect(logged[0]).toBe('begin');
-      expect(logged.at(-1)).toMatch(/enqueue_events\(ARRAY\[E'/);
+      expect(logged.at(-1)).toMatch(/enqueue_event\(E'/);
       expect(logged.at(-1)).toMatch(/COMMIT;$/);
     } finally {
       await db.destroy();

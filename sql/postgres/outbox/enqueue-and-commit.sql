@@ -1,5 +1,6 @@
 -- The end of an outbox.transaction: enqueue the batch its callback added, then COMMIT, in ONE
--- simple-protocol message, so the events cost no round trip of their own.
+-- simple-protocol message, so the events cost no round trip of their own. A single event goes
+-- through enqueue-one-and-commit.sql.
 --
 -- The simple protocol has no parameters: the numbered placeholders below are replaced by escaped
 -- literals (packages/outbox/src/queries/sql-literal.ts), in the order and with the types of

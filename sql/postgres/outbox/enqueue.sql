@@ -1,6 +1,6 @@
--- Enqueue a batch of events inside the caller's transaction, in one round trip.
--- The work is in the enqueue_events function (migrations/0001_outbox.sql), whose plans PostgreSQL
--- caches per connection.
+-- Enqueue a batch of events inside the caller's transaction, in one round trip (one event goes
+-- through enqueue-one.sql). The work is in the enqueue_events function (migrations/0001_outbox.sql),
+-- whose plans PostgreSQL caches per connection.
 --
 -- $1 uuid[] ids, $2 text[] subjects, $3 text[] types, $4 text[] data (JSON), $5 timestamptz[] times
 -- (NULL: now), $6 text[] traceparents, $7 text source, $8 text wake channel (NULL: no NOTIFY).

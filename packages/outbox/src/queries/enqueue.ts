@@ -2,7 +2,8 @@ import { CompiledQuery, type QueryResult } from 'kysely';
 import { readSql, renderSql } from '@rims/sql';
 import type { LiteralValue } from './sql-literal.js';
 
-const TEMPLATE = readSql('postgres/outbox/enqueue.sql');
+const BATCH = readSql('postgres/outbox/enqueue.sql');
+const ONE = readSql('postgres/outbox/enqueue-one.sql');
 
 /**
  * The part of a kysely transaction the outbox uses: any `Transaction<YourDb>` fits, whatever your
@@ -27,20 +28,31 @@ export interface EnqueueRow {
   traceparent: string | null;
 }
 
-/** The enqueue statement for one schema, rendered once. */
-export function enqueueStatement(schema: string): string {
-  return renderSql(TEMPLATE, { schema }, 'postgres');
+/** The enqueue statements for one schema, rendered once: for one event, and for a batch. */
+export interface EnqueueStatements {
+  readonly one: string;
+  readonly batch: string;
+}
+
+/** Renders the enqueue statements for `schema`. */
+export function enqueueStatements(schema: string): EnqueueStatements {
+  return { one: renderSql(ONE, { schema }, 'postgres'), batch: renderSql(BATCH, { schema }, 'postgres') };
 }
 
 /**
- * The arguments of the enqueue function, in order: one array per event column, then the source and
- * the channel to wake the relay on. Shared by `enqueue` and the enqueue-and-commit message.
+ * The arguments of the enqueue function, in order: the event's columns for one event
+ * (`enqueue_event`), one array per column for several (`enqueue_events`), then the source and the
+ * channel to wake the relay on. Shared by `enqueue` and the enqueue-and-commit message.
  */
 export function enqueueParameters(
   rows: readonly EnqueueRow[],
   source: string,
   wakeChannel: string | null,
 ): LiteralValue[] {
+  const [only] = rows;
+  if (rows.length === 1 && only) {
+    return [only.id, only.subject, only.type, only.data, only.time, only.traceparent, source, wakeChannel];
+  }
   return [
     rows.map((r) => r.id),
     rows.map((r) => r.subject),
@@ -54,16 +66,17 @@ export function enqueueParameters(
 }
 
 /**
- * Inserts a batch with its sequence numbers in one round trip (sql/postgres/outbox/enqueue.sql) and
- * returns `id -> sequence`.
+ * Inserts events with their sequence numbers in one round trip (sql/postgres/outbox/enqueue-one.sql
+ * for one, enqueue.sql for a batch) and returns `id -> sequence`.
  */
 export async function runEnqueue(
   trx: OutboxTransaction,
-  statement: string,
+  statements: EnqueueStatements,
   rows: readonly EnqueueRow[],
   source: string,
   wakeChannel: string | null,
 ): Promise<Map<string, number>> {
+  const statement = rows.length === 1 ? statements.one : statements.batch;
   const query = CompiledQuery.raw(statement, enqueueParameters(rows, source, wakeChannel)) as CompiledQuery<{
     id: string;
     sequence: string;
