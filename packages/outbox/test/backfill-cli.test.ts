@@ -240,7 +240,10 @@ describe('rims-outbox commands', () => {
   it('migrate reports the schema version; --help lists the settings; an unknown command exits 2', async () => {
     const migrated = await outboxCli(['migrate'], env());
     const newest = bundledMigrations().at(-1)?.version;
-    expect(migrated).toMatchObject({ code: 0, stdout: `schema rims_outbox is at version ${String(newest)}\n` });
+    expect(migrated).toMatchObject({
+      code: 0,
+      stdout: `schema rims_outbox is at version ${String(newest)}\n`,
+    });
     const help = await outboxCli(['--help'], env());
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('rims-outbox backfill --query');
