@@ -6,7 +6,8 @@
  */
 import { resolveDatasets, type Datasets } from './datasets.js';
 import { MergerConfigError, WarehouseError } from './errors.js';
-import { startOfUtcDay } from './history.js';
+import type { Dialect } from './dialect.js';
+import { startOfUtcDay, usesHistorySpans } from './history.js';
 import { MergeLease, newHolderId } from './lease.js';
 import { silentLogger, type MergerLogger } from './logger.js';
 import { DEFAULT_LEASE_TTL_MS, MIN_LEASE_TTL_MS } from './merge-options.js';
@@ -26,16 +27,17 @@ export const REBUILD_STATEMENTS = {
   through: 'history/rebuild_070_through.sql',
 } as const;
 
-/** The statements of the transaction, in the order it runs them. */
-const TRANSACTION = [
-  REBUILD_STATEMENTS.historyDelete,
-  REBUILD_STATEMENTS.historyInsert,
-  REBUILD_STATEMENTS.spansDelete,
-  REBUILD_STATEMENTS.spansInsert,
-  REBUILD_STATEMENTS.dailyDelete,
-  REBUILD_STATEMENTS.dailyInsert,
-  REBUILD_STATEMENTS.through,
-] as const;
+/** The statements of the transaction, in the order it runs them (spans on BigQuery only). */
+function transactionOf(dialect: Dialect): string[] {
+  return [
+    REBUILD_STATEMENTS.historyDelete,
+    REBUILD_STATEMENTS.historyInsert,
+    ...(usesHistorySpans(dialect) ? [REBUILD_STATEMENTS.spansDelete, REBUILD_STATEMENTS.spansInsert] : []),
+    REBUILD_STATEMENTS.dailyDelete,
+    REBUILD_STATEMENTS.dailyInsert,
+    REBUILD_STATEMENTS.through,
+  ];
+}
 
 /** Options of {@link rebuildHistory}. */
 export interface RebuildHistoryOptions {
@@ -65,8 +67,8 @@ export interface RebuildHistoryReport {
   readonly outcome: 'succeeded' | 'skipped' | 'dry-run';
   /** Rows of rims_core.item_commitment_history written (all of it: one per item and version). */
   readonly historyRows: number;
-  /** Rows of rims_core.item_history_spans written (one per item). */
-  readonly spans: number;
+  /** Rows of rims_core.item_history_spans written (one per item); BigQuery only (see usesHistorySpans). */
+  readonly spans?: number;
   /** Rows of rims_analytics.daily_committed written. */
   readonly dailyRows: number;
   /** The first day of the rebuilt mart (the day of Core's earliest event); undefined when Core is empty. */
@@ -136,13 +138,13 @@ export async function rebuildHistory(
   const holder = options.holder ?? newHolderId();
   const labels = { ...options.labels, component: 'rebuild-history', holder: labelValue(holder) };
   const statements = statementRunner(warehouse, datasets, labels);
+  const transactionPaths = transactionOf(warehouse.dialect);
   const report = (
     outcome: RebuildHistoryReport['outcome'],
     rest: Partial<RebuildHistoryReport> & Pick<RebuildHistoryReport, 'throughDay'>,
   ): RebuildHistoryReport => ({
     outcome,
     historyRows: 0,
-    spans: 0,
     dailyRows: 0,
     firstDay: undefined,
     bytesProcessed: null,
@@ -155,7 +157,7 @@ export async function rebuildHistory(
     const { throughDay } = rebuildDays(now, {});
     const values = transactionValues(holder, throughDay);
     let bytes: number | null = null;
-    for (const path of [REBUILD_STATEMENTS.eventTimes, ...TRANSACTION]) {
+    for (const path of [REBUILD_STATEMENTS.eventTimes, ...transactionPaths]) {
       const result = await statements.run(path, values, { dryRun: true });
       if (result.bytesProcessed !== null) bytes = (bytes ?? 0) + result.bytesProcessed;
     }
@@ -191,21 +193,20 @@ export async function rebuildHistory(
     await lease.renew();
     const values = transactionValues(holder, days.throughDay);
     const result = await statements.transaction(
-      TRANSACTION.map((path) => ({ path, values })),
+      transactionPaths.map((path) => ({ path, values })),
       // Stopped (and rolled back) before the lease can expire: it never commits after another run took over.
       { timeoutMs: lease.statementTimeoutMs() },
     );
     // The statements are fenced: after a lapse they apply nothing and report no error. Only a lease
     // still ours and unexpired now proves they ran under it.
     await lease.renew();
-    const written = (path: (typeof TRANSACTION)[number]) =>
-      result.affectedRows[TRANSACTION.indexOf(path)] ?? 0;
+    const written = (path: string) => result.affectedRows[transactionPaths.indexOf(path)] ?? 0;
     const bytes = [times.bytesProcessed, result.bytesProcessed].filter((n) => n !== null);
     const done = report('succeeded', {
       ...days,
       bytesProcessed: bytes.length > 0 ? bytes.reduce((sum, n) => sum + n, 0) : null,
       historyRows: written(REBUILD_STATEMENTS.historyInsert),
-      spans: written(REBUILD_STATEMENTS.spansInsert),
+      ...(usesHistorySpans(warehouse.dialect) ? { spans: written(REBUILD_STATEMENTS.spansInsert) } : {}),
       dailyRows: written(REBUILD_STATEMENTS.dailyInsert),
     });
     logger.info({ ...done }, 'history rebuilt from Core');

@@ -5,6 +5,7 @@
  * it must never see them twice nor miss them. Kept apart from merge.ts, which calls them under the
  * lease.
  */
+import type { Dialect } from './dialect.js';
 import { intArrayParam, timestampParam } from './params.js';
 import type { QueryParam, QueryResult } from './warehouse/warehouse.js';
 
@@ -30,6 +31,16 @@ export type RunTransaction = (
 ) => Promise<readonly number[]>;
 
 const DAY_MS = 86_400_000;
+const EPOCH = new Date(0);
+
+/**
+ * Whether a warehouse keeps rims_core.item_history_spans (merge/070, 071): BigQuery, where the
+ * earliest event time of the touched items is the constant lower bound on the history and Core
+ * partitions a run reads. DuckDB has no partitions, so it keeps none and reads from the epoch.
+ *
+ * @example usesHistorySpans('bigquery') // true
+ */
+export const usesHistorySpans = (dialect: Dialect): boolean => dialect === 'bigquery';
 
 /** Midnight UTC of the day `date` falls on. */
 export const startOfUtcDay = (date: Date): Date => new Date(Math.floor(date.getTime() / DAY_MS) * DAY_MS);
@@ -47,8 +58,9 @@ export interface MergedWindow {
 
 /**
  * Brings history and daily_committed up to what a chunk merged. When the chunk merged events
- * (`bounded` holds the window query's `min_time`, `max_time` and on BigQuery `buckets`): records
- * the touched items' earliest event times (spans) and reads the earliest as the lower bound. Then,
+ * (`bounded` holds the window query's `min_time`, `max_time` and on BigQuery `buckets`), BigQuery
+ * records the touched items' earliest event times (spans) and reads the earliest as the lower bound
+ * (see {@link usesHistorySpans}). Then,
  * in one transaction, adds to daily_committed the difference the touched items' recomputed history
  * makes (carrying the last day held forward to new days), merges that history, and advances the
  * last day held. Without events only the carrying forward happens.
@@ -60,20 +72,22 @@ export interface MergedWindow {
  *   {
  *     step: (path, values) => statements.run(path, values),
  *     transaction: (steps) => statements.transaction(steps),
+ *     dialect: warehouse.dialect,
  *   },
  *   { window_from: at, window_to: at, holder: { type: 'STRING', value: 'my-run' } },
  *   { to: new Date() },
  * );
  */
 export async function maintainHistory(
-  run: { readonly step: RunStep; readonly transaction: RunTransaction },
+  run: { readonly step: RunStep; readonly transaction: RunTransaction; readonly dialect: Dialect },
   bounded: Record<string, QueryParam>,
   window: MergedWindow,
 ): Promise<HistoryChange> {
   const held = (await run.step(HISTORY_STATEMENTS.through, bounded)).rows[0]?.through_day;
   const daysPrev = held instanceof Date ? startOfUtcDay(held) : undefined;
   let historyFrom: Date | undefined;
-  if (window.maxTime) {
+  if (window.maxTime && !usesHistorySpans(run.dialect)) historyFrom = EPOCH;
+  else if (window.maxTime) {
     await run.step(HISTORY_STATEMENTS.spans, bounded);
     const bounds = await run.step(HISTORY_STATEMENTS.bounds, bounded);
     const from = bounds.rows[0]?.history_from;
@@ -132,8 +146,9 @@ export interface HistoryChange {
   /** daily_committed rows inserted, updated or deleted. */
   readonly dailyChanged: number;
   /**
-   * The lower bound the rewrite used (071): the earliest event time of the touched items; later
-   * steps on their history (drift detection) read from it. Undefined when nothing was rewritten.
+   * The lower bound the rewrite used: on BigQuery the earliest event time of the touched items
+   * (071), on DuckDB the epoch; later steps on their history (drift detection) read from it.
+   * Undefined when the chunk merged no event.
    */
   readonly historyFrom: Date | undefined;
 }

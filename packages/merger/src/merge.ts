@@ -14,7 +14,13 @@ import {
   type MergeOptions,
   type MergeReport,
 } from './merge-options.js';
-import { HISTORY_STATEMENTS, heldDays, maintainHistory, type RunTransaction } from './history.js';
+import {
+  HISTORY_STATEMENTS,
+  heldDays,
+  maintainHistory,
+  usesHistorySpans,
+  type RunTransaction,
+} from './history.js';
 import { DISCREPANCY_STATEMENT, detectDiscrepancies } from './discrepancies.js';
 import { intArrayParam, intParam, stringParam, timestampParam } from './params.js';
 import { mergeRunMetrics } from './run-metrics.js';
@@ -224,7 +230,11 @@ export async function runMerge(warehouse: Warehouse, options: MergeOptions = {})
       STATEMENTS.rejected,
       STATEMENTS.state,
       STATEMENTS.heartbeats,
-      ...Object.values(HISTORY_STATEMENTS),
+      ...Object.values(HISTORY_STATEMENTS).filter(
+        (path) =>
+          usesHistorySpans(dialect) ||
+          (path !== HISTORY_STATEMENTS.spans && path !== HISTORY_STATEMENTS.bounds),
+      ),
       DISCREPANCY_STATEMENT,
     ]) {
       const result = await execute(path, values, runId, true);
@@ -325,7 +335,7 @@ export async function runMerge(warehouse: Warehouse, options: MergeOptions = {})
           }
         }
         // Every run, events or not: a new day needs its daily_committed rows carried forward.
-        const history = await maintainHistory({ step, transaction }, bounded, {
+        const history = await maintainHistory({ step, transaction, dialect }, bounded, {
           to: chunk.to,
           maxTime: counts.validRows > 0 ? (window.max_time as Date) : undefined,
         });

@@ -124,7 +124,6 @@ async function reset(warehouse: Warehouse): Promise<void> {
     'rims_core.item_commitment_state_base',
     'rims_core.item_commitment_state_recent',
     'rims_core.item_commitment_history',
-    'rims_core.item_history_spans',
     'rims_core.merge_runs',
     'rims_analytics.daily_committed',
     'rims_core.daily_committed_through',

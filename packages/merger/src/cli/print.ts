@@ -91,7 +91,8 @@ export function printRebuild(out: (line: string) => void, report: RebuildHistory
     return;
   }
   const bytes = report.bytesProcessed === null ? '' : `; ${String(report.bytesProcessed)} bytes`;
+  const spans = report.spans === undefined ? '' : ` ${String(report.spans)} spans,`;
   out(
-    `history rebuilt from Core: ${String(report.historyRows)} history rows, ${String(report.spans)} spans, ${String(report.dailyRows)} daily_committed rows for days ${day(report.firstDay)} .. ${day(report.throughDay)}; daily_committed_through ${day(report.throughDay)}${bytes}; ${String(report.durationMs)} ms`,
+    `history rebuilt from Core: ${String(report.historyRows)} history rows,${spans} ${String(report.dailyRows)} daily_committed rows for days ${day(report.firstDay)} .. ${day(report.throughDay)}; daily_committed_through ${day(report.throughDay)}${bytes}; ${String(report.durationMs)} ms`,
   );
 }
