@@ -71,7 +71,7 @@ export interface MergedWindow {
  * const change = await maintainHistory(
  *   {
  *     step: (path, values) => statements.run(path, values),
- *     transaction: (steps) => statements.transaction(steps),
+ *     transaction: async (steps) => (await statements.transaction(steps)).affectedRows,
  *     dialect: warehouse.dialect,
  *   },
  *   { window_from: at, window_to: at, holder: { type: 'STRING', value: 'my-run' } },

@@ -60,7 +60,9 @@ export function transactionScript(statements: readonly TransactionStatement[]): 
  * The statements of a script {@link transactionScript} wrote, each as its file gave it (tests and
  * the ZetaSQL analysis read them back out of the jobs the client sent).
  *
- * @example statementsOfTransactionScript(transactionScript(list).sql)
+ * @example
+ * const { sql } = transactionScript([{ sql: 'DELETE FROM d.t WHERE TRUE', statement: 'a.sql' }]);
+ * statementsOfTransactionScript(sql); // [{ statement: 'a.sql', sql: 'DELETE FROM d.t WHERE TRUE;' }]
  */
 export function statementsOfTransactionScript(script: string): { statement: string; sql: string }[] {
   const parts = script.split(`\n${STATEMENT_MARKER}`).slice(1);
