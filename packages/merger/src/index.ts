@@ -71,6 +71,7 @@ export {
   HISTORY_REBUILT,
   maintainHistory,
   heldDays,
+  usesHistorySpans,
   startOfUtcDay,
   type RunStep,
   type RunTransaction,
