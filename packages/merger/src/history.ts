@@ -59,11 +59,11 @@ export interface MergedWindow {
 /**
  * Brings history and daily_committed up to what a chunk merged. When the chunk merged events
  * (`bounded` holds the window query's `min_time`, `max_time` and on BigQuery `buckets`), BigQuery
- * records the touched items' earliest event times (spans) and reads the earliest as the lower bound
- * (see {@link usesHistorySpans}). Then,
- * in one transaction, adds to daily_committed the difference the touched items' recomputed history
- * makes (carrying the last day held forward to new days), merges that history, and advances the
- * last day held. Without events only the carrying forward happens.
+ * records the touched items' earliest event times (spans) and reads the earliest as the lower
+ * bound (see {@link usesHistorySpans}). Then, in one transaction, it adds to daily_committed the
+ * difference the touched items' recomputed history makes (carrying the last day held forward to
+ * new days), merges that history, and advances the last day held. Without events only the
+ * carrying forward happens.
  *
  * @example
  * const statements = statementRunner(warehouse, DEFAULT_DATASETS);
@@ -97,7 +97,7 @@ export async function maintainHistory(
   }
   const days = heldDays({ daysPrev, to: window.to, maxTime: window.maxTime, historyFrom });
   const values: Record<string, QueryParam> = {
-    // Without events no item is touched: the raw window matches nothing whatever these bounds are.
+    // Without events in the window, bounds that take no Core event (fragments/touched_events.sql).
     min_time: timestampParam(window.to),
     max_time: timestampParam(window.to),
     buckets: intArrayParam([]),
