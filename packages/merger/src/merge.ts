@@ -16,8 +16,8 @@ import {
 } from './merge-options.js';
 import {
   HISTORY_STATEMENTS,
-  heldDays,
   maintainHistory,
+  startOfUtcDay,
   usesHistorySpans,
   type RunTransaction,
 } from './history.js';
@@ -211,9 +211,9 @@ export async function runMerge(warehouse: Warehouse, options: MergeOptions = {})
       holder: stringParam(holder),
       // History from the window's start, and its days (estimates, as the event times above).
       history_from: timestampParam(chunk.from),
-      days_prev: timestampParam(new Date(heldDays({ to: chunk.from }).through)),
-      days_through: timestampParam(heldDays({ to: chunk.to }).through),
-      days_floor: timestampParam(heldDays({ to: chunk.from }).through),
+      days_prev: timestampParam(startOfUtcDay(chunk.from)),
+      days_through: timestampParam(startOfUtcDay(chunk.to)),
+      days_floor: timestampParam(startOfUtcDay(chunk.from)),
     };
     let bytes: number | null = null;
     let rawRows = 0;
