@@ -4,20 +4,7 @@
 -- history/rebuilt.sql (the check a maintained history must pass) and by
 -- history/rebuild_020_history_insert.sql (`rims-merger rebuild-history`), which must agree.
 -- Reads all of Core by design.
-SELECT
-  item_id,
-  version,
-  status,
-  order_id,
-  IF(status = 'committed', sku, NULL) AS sku,
-  IF(status = 'committed', quantity, NULL) AS quantity,
-  IF(status = 'committed', location_id, NULL) AS location_id,
-  status = 'committed' AS is_potentially_committed,
-  event_id,
-  valid_from,
-  IF(LEAD(version) OVER w = version + 1, LEAD(valid_from) OVER w, NULL) AS valid_to,
-  LEAD(version) OVER w IS NULL AS is_current
-FROM (
+WITH versions AS (
   SELECT
     subject AS item_id,
     sequence AS version,
@@ -31,4 +18,4 @@ FROM (
   FROM {{core}}.item_events
   QUALIFY ROW_NUMBER() OVER (PARTITION BY subject, sequence ORDER BY id DESC) = 1
 )
-WINDOW w AS (PARTITION BY item_id ORDER BY version)
+{{fragment:history_rows}}

@@ -7,21 +7,7 @@
 -- restricted to them, without reading Core beyond this run's events. Inlined by merge/072 and
 -- merge/073, which must see the same rows.
 -- Parameters: @min_time, @max_time, @run_id, @holder.
-SELECT
-  item_id,
-  version,
-  status,
-  order_id,
-  IF(status = 'committed', sku, NULL) AS sku,
-  IF(status = 'committed', quantity, NULL) AS quantity,
-  IF(status = 'committed', location_id, NULL) AS location_id,
-  status = 'committed' AS is_potentially_committed,
-  event_id,
-  valid_from,
-  -- A missing version + 1 (a gap) leaves the interval open until that event lands.
-  IF(LEAD(version) OVER w = version + 1, LEAD(valid_from) OVER w, NULL) AS valid_to,
-  LEAD(version) OVER w IS NULL AS is_current
-FROM (
+WITH versions AS (
   SELECT *
   FROM (
     SELECT item_id, version, status, order_id, sku, quantity, location_id, event_id, valid_from
@@ -42,4 +28,4 @@ FROM (
   WHERE TRUE
   QUALIFY ROW_NUMBER() OVER (PARTITION BY item_id, version ORDER BY event_id DESC) = 1
 )
-WINDOW w AS (PARTITION BY item_id ORDER BY version)
+{{fragment:history_rows}}

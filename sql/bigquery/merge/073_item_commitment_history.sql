@@ -1,13 +1,13 @@
 -- Core -> history: the history of every item this run touches, recomputed with this run's Core
--- events (fragments/history_recomputed.sql) and merged in: a new or late event inserts its row and closes
--- (or splits) the neighbouring intervals. Rows that are already right are left alone, so
+-- events (fragments/history_recomputed.sql) and merged in: a new or late event inserts its row and
+-- closes (or splits) the neighbouring intervals. Rows that are already right are left alone, so
 -- duplicates and reruns change nothing. Runs in one transaction after 072, which reads the rows
 -- this replaces, and before 074.
 -- Parameters: @min_time, @max_time, @run_id, @history_from, @holder.
 MERGE {{core}}.item_commitment_history AS t
 USING (
   WITH current_rows AS ({{fragment:history_current}})
-  {{fragment:history_recomputed}}
+  SELECT * FROM ({{fragment:history_recomputed}})
 ) AS s
 ON t.valid_from >= @history_from AND t.item_id = s.item_id AND t.version = s.version
 WHEN MATCHED AND (

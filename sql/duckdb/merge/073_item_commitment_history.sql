@@ -6,7 +6,7 @@
 MERGE INTO {{core}}.item_commitment_history AS t
 USING (
   WITH current_rows AS ({{fragment:history_current}})
-  {{fragment:history_recomputed}}
+  SELECT * FROM ({{fragment:history_recomputed}})
 ) AS s
 ON t.valid_from >= $history_from AND t.item_id = s.item_id AND t.version = s.version
 WHEN MATCHED AND (

@@ -9,20 +9,7 @@ SELECT
   item_id, version, status, order_id, sku, quantity, location_id, is_potentially_committed, event_id,
   valid_from, valid_to, is_current
 FROM (
-SELECT
-  item_id,
-  version,
-  status,
-  order_id,
-  IF(status = 'committed', sku, NULL) AS sku,
-  IF(status = 'committed', quantity, NULL) AS quantity,
-  IF(status = 'committed', location_id, NULL) AS location_id,
-  status = 'committed' AS is_potentially_committed,
-  event_id,
-  valid_from,
-  IF(LEAD(version) OVER w = version + 1, LEAD(valid_from) OVER w, NULL) AS valid_to,
-  LEAD(version) OVER w IS NULL AS is_current
-FROM (
+WITH versions AS (
   SELECT
     subject AS item_id,
     sequence AS version,
@@ -36,6 +23,21 @@ FROM (
   FROM `rims_core`.item_events
   QUALIFY ROW_NUMBER() OVER (PARTITION BY subject, sequence ORDER BY id DESC) = 1
 )
+SELECT
+  item_id,
+  version,
+  status,
+  order_id,
+  IF(status = 'committed', sku, NULL) AS sku,
+  IF(status = 'committed', quantity, NULL) AS quantity,
+  IF(status = 'committed', location_id, NULL) AS location_id,
+  status = 'committed' AS is_potentially_committed,
+  event_id,
+  valid_from,
+  -- A missing version + 1 (a gap) leaves the interval open until that event lands.
+  IF(LEAD(version) OVER w = version + 1, LEAD(valid_from) OVER w, NULL) AS valid_to,
+  LEAD(version) OVER w IS NULL AS is_current
+FROM versions
 WINDOW w AS (PARTITION BY item_id ORDER BY version)
 )
 WHERE EXISTS (

@@ -29,21 +29,7 @@ WHERE time BETWEEN @min_time AND @max_time
     SELECT 1 FROM `rims_core`.merge_lease
     WHERE name = 'item-commitment' AND holder = @holder AND expires_at > CURRENT_TIMESTAMP()
   )))),
-    recomputed AS (SELECT
-  item_id,
-  version,
-  status,
-  order_id,
-  IF(status = 'committed', sku, NULL) AS sku,
-  IF(status = 'committed', quantity, NULL) AS quantity,
-  IF(status = 'committed', location_id, NULL) AS location_id,
-  status = 'committed' AS is_potentially_committed,
-  event_id,
-  valid_from,
-  -- A missing version + 1 (a gap) leaves the interval open until that event lands.
-  IF(LEAD(version) OVER w = version + 1, LEAD(valid_from) OVER w, NULL) AS valid_to,
-  LEAD(version) OVER w IS NULL AS is_current
-FROM (
+    recomputed AS (WITH versions AS (
   SELECT *
   FROM (
     SELECT item_id, version, status, order_id, sku, quantity, location_id, event_id, valid_from
@@ -74,6 +60,21 @@ WHERE time BETWEEN @min_time AND @max_time
   WHERE TRUE
   QUALIFY ROW_NUMBER() OVER (PARTITION BY item_id, version ORDER BY event_id DESC) = 1
 )
+SELECT
+  item_id,
+  version,
+  status,
+  order_id,
+  IF(status = 'committed', sku, NULL) AS sku,
+  IF(status = 'committed', quantity, NULL) AS quantity,
+  IF(status = 'committed', location_id, NULL) AS location_id,
+  status = 'committed' AS is_potentially_committed,
+  event_id,
+  valid_from,
+  -- A missing version + 1 (a gap) leaves the interval open until that event lands.
+  IF(LEAD(version) OVER w = version + 1, LEAD(valid_from) OVER w, NULL) AS valid_to,
+  LEAD(version) OVER w IS NULL AS is_current
+FROM versions
 WINDOW w AS (PARTITION BY item_id ORDER BY version)),
     -- Per item, the first day whose end-of-day state can differ: a new or replaced row from the
     -- earlier of its two starts, a row whose interval gains, loses or moves its end from the

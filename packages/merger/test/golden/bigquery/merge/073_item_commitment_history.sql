@@ -1,6 +1,6 @@
 -- Core -> history: the history of every item this run touches, recomputed with this run's Core
--- events (fragments/history_recomputed.sql) and merged in: a new or late event inserts its row and closes
--- (or splits) the neighbouring intervals. Rows that are already right are left alone, so
+-- events (fragments/history_recomputed.sql) and merged in: a new or late event inserts its row and
+-- closes (or splits) the neighbouring intervals. Rows that are already right are left alone, so
 -- duplicates and reruns change nothing. Runs in one transaction after 072, which reads the rows
 -- this replaces, and before 074.
 -- Parameters: @min_time, @max_time, @run_id, @history_from, @holder.
@@ -20,21 +20,7 @@ WHERE time BETWEEN @min_time AND @max_time
     SELECT 1 FROM `rims_core`.merge_lease
     WHERE name = 'item-commitment' AND holder = @holder AND expires_at > CURRENT_TIMESTAMP()
   ))))
-  SELECT
-  item_id,
-  version,
-  status,
-  order_id,
-  IF(status = 'committed', sku, NULL) AS sku,
-  IF(status = 'committed', quantity, NULL) AS quantity,
-  IF(status = 'committed', location_id, NULL) AS location_id,
-  status = 'committed' AS is_potentially_committed,
-  event_id,
-  valid_from,
-  -- A missing version + 1 (a gap) leaves the interval open until that event lands.
-  IF(LEAD(version) OVER w = version + 1, LEAD(valid_from) OVER w, NULL) AS valid_to,
-  LEAD(version) OVER w IS NULL AS is_current
-FROM (
+  SELECT * FROM (WITH versions AS (
   SELECT *
   FROM (
     SELECT item_id, version, status, order_id, sku, quantity, location_id, event_id, valid_from
@@ -65,7 +51,22 @@ WHERE time BETWEEN @min_time AND @max_time
   WHERE TRUE
   QUALIFY ROW_NUMBER() OVER (PARTITION BY item_id, version ORDER BY event_id DESC) = 1
 )
-WINDOW w AS (PARTITION BY item_id ORDER BY version)
+SELECT
+  item_id,
+  version,
+  status,
+  order_id,
+  IF(status = 'committed', sku, NULL) AS sku,
+  IF(status = 'committed', quantity, NULL) AS quantity,
+  IF(status = 'committed', location_id, NULL) AS location_id,
+  status = 'committed' AS is_potentially_committed,
+  event_id,
+  valid_from,
+  -- A missing version + 1 (a gap) leaves the interval open until that event lands.
+  IF(LEAD(version) OVER w = version + 1, LEAD(valid_from) OVER w, NULL) AS valid_to,
+  LEAD(version) OVER w IS NULL AS is_current
+FROM versions
+WINDOW w AS (PARTITION BY item_id ORDER BY version))
 ) AS s
 ON t.valid_from >= @history_from AND t.item_id = s.item_id AND t.version = s.version
 WHEN MATCHED AND (
