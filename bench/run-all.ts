@@ -3,8 +3,9 @@
  * another), then gathers their ratios into bench/results/all.json and prints a Markdown table of
  * them for the README.
  *
- * Usage: pnpm bench [--only outbox-write,relay-latency]
+ * Usage: pnpm bench [--only outbox-write,relay-latency] [--gather]
  * The soak (10 minutes, `pnpm bench:soak`) runs only when named: `pnpm bench --only soak`.
+ * `--gather` runs nothing: it rebuilds all.json and the table from the results already written.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -31,7 +32,7 @@ interface BenchmarkResult {
   targets?: Record<string, number>;
 }
 
-const { values } = parseArgs({ options: { only: { type: 'string' } } });
+const { values } = parseArgs({ options: { only: { type: 'string' }, gather: { type: 'boolean' } } });
 const only = values.only?.split(',').map((name) => name.trim());
 const unknown = only?.filter((name) => !KNOWN.includes(name)) ?? [];
 if (unknown.length > 0) {
@@ -40,7 +41,7 @@ if (unknown.length > 0) {
 }
 
 const failed: string[] = [];
-for (const name of KNOWN) {
+for (const name of values.gather ? [] : KNOWN) {
   if (only ? !only.includes(name) : !(BENCHMARKS as readonly string[]).includes(name)) continue;
   console.log(`\n=== bench/${name}`);
   const run = spawnSync(process.execPath, ['--import', 'tsx', join('bench', `${name}.ts`)], {
