@@ -1,4 +1,4 @@
--- Drift the runs found (merge/074) for the snapshots of the audited span: a sample of at most
+-- Drift the runs found (merge/075) for the snapshots of the audited span: a sample of at most
 -- @limit rows, oldest snapshot first, each carrying the total. Read from @core_from (the earliest
 -- event time of the raw rows the audit looks at), on the snapshot's event time, the partition
 -- column: a snapshot whose drift a late event n - 1 revealed is later than that event, so in range.

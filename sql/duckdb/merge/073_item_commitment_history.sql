@@ -1,7 +1,7 @@
--- Core -> history: the history of every item this run touches, recomputed from its events in Core
--- and merged in (see the BigQuery file). Rows that are already right are left alone, so
--- duplicates and reruns change nothing. Runs in one transaction after 072, which reads the rows
--- this replaces.
+-- Core -> history: the history of every item this run touches, recomputed with this run's Core
+-- events (fragments/history_recomputed.sql) and merged in (see the BigQuery file). Rows that are
+-- already right are left alone, so duplicates and reruns change nothing. Runs in one transaction
+-- after 072, which reads the rows this replaces.
 -- Parameters: $min_time, $max_time, $run_id, $history_from, $holder.
 MERGE INTO {{core}}.item_commitment_history AS t
 USING (

@@ -33,7 +33,7 @@ USING (
       FROM {{core}}.item_events
       WHERE time >= $history_from
         AND type = 'rims.item.snapshot.v1'
-        -- The items the State MERGE of this run takes (the same filters as 040 and 072).
+        -- The items of the window's valid events (the filters 010_window.sql counts them with).
         AND subject IN (
           SELECT subject
           FROM {{raw}}.item_events

@@ -1,7 +1,7 @@
 -- rims_core.item_state_discrepancies: drift between the application and the warehouse. One row per
 -- snapshot event (rims.item.snapshot.v1 at sequence n) whose state differs from the item's derived
 -- state at version n - 1, the state the events before it give (item_commitment_history). Written
--- by `rims-merger run` (merge/074), reported by `rims-merger audit`. Partitioned by the snapshot's
+-- by `rims-merger run` (merge/075), reported by `rims-merger audit`. Partitioned by the snapshot's
 -- event time, like history by valid_from: the run's idempotence lookup (one row per event_id) and
 -- the audit read prune by the same constant lower bounds as history and Core.
 CREATE TABLE IF NOT EXISTS `rims_core`.item_state_discrepancies (
