@@ -5,7 +5,7 @@
  * readers see the old contents or the new ones, never a mix, and no run merges meanwhile.
  */
 import { resolveDatasets, type Datasets } from './datasets.js';
-import { MergerConfigError, WarehouseError } from './errors.js';
+import { MergerConfigError } from './errors.js';
 import type { Dialect } from './dialect.js';
 import { startOfUtcDay, usesHistorySpans } from './history.js';
 import { MergeLease, newHolderId } from './lease.js';
@@ -165,14 +165,8 @@ export async function rebuildHistory(
   }
 
   const lease = new MergeLease(warehouse, datasets, holder, leaseTtlMs, labels);
-  if (!(await lease.tryAcquire())) {
-    const state = await lease.read();
-    // Without its row no run can ever take the lease: every rebuild would be `skipped` for good.
-    if (!state)
-      throw new WarehouseError(
-        `the merge lease row 'item-commitment' is missing from ${datasets.core}.merge_lease, so the rebuild cannot take the lease; run \`rims-merger provision\` to create it`,
-        { statement: 'lease/read.sql' },
-      );
+  const state = await lease.acquireOrFindHolder();
+  if (state) {
     logger.warn(
       { holder: state.holder, expiresAt: state.expiresAt },
       'another run holds the merge lease; the rebuild changes nothing',

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Datasets } from './datasets.js';
-import { MergeLeaseError } from './errors.js';
+import { MergeLeaseError, WarehouseError } from './errors.js';
 import { intParam, stringParam } from './params.js';
 import { statementRunner } from './statement-runner.js';
 import type { Warehouse } from './warehouse/warehouse.js';
@@ -64,6 +64,28 @@ export class MergeLease {
       if (/conflict|serializ|concurrent/i.test((error as Error).message)) return false;
       throw error;
     }
+  }
+
+  /**
+   * Takes the lease, or finds who holds it: undefined when taken, else the other holder (a run that
+   * finds one applies nothing).
+   *
+   * @throws {WarehouseError} when the lease row is missing, naming `rims-merger provision`: without
+   *   it no run could ever take the lease, and every one would be skipped for good
+   * @example
+   * const lease = new MergeLease(warehouse, resolveDatasets(), newHolderId(), 15 * 60_000);
+   * const other = await lease.acquireOrFindHolder();
+   * if (other) console.log(`${other.holder} holds the lease until ${other.expiresAt.toISOString()}`);
+   */
+  async acquireOrFindHolder(): Promise<LeaseState | undefined> {
+    if (await this.tryAcquire()) return undefined;
+    const state = await this.read();
+    if (!state)
+      throw new WarehouseError(
+        `the merge lease row 'item-commitment' is missing from ${this.datasets.core}.merge_lease, so no run can take the lease; run \`rims-merger provision\` to create it`,
+        { statement: 'lease/read.sql' },
+      );
+    return state;
   }
 
   /**

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { resolveDatasets } from './datasets.js';
-import { MergeStoppedError, MergerConfigError, WarehouseError } from './errors.js';
+import { MergeStoppedError, MergerConfigError } from './errors.js';
 import { MergeLease, newHolderId } from './lease.js';
 import { silentLogger } from './logger.js';
 import {
@@ -148,14 +148,8 @@ export async function runMerge(warehouse: Warehouse, options: MergeOptions = {})
   }
 
   const lease = new MergeLease(warehouse, datasets, holder, leaseTtlMs, baseLabels);
-  if (!(await lease.tryAcquire())) {
-    const state = await lease.read();
-    // Without its row no run can ever take the lease: every run would be `skipped` for good.
-    if (!state)
-      throw new WarehouseError(
-        `the merge lease row 'item-commitment' is missing from ${datasets.core}.merge_lease, so no run can take the lease; run \`rims-merger provision\` to create it`,
-        { statement: 'lease/read.sql' },
-      );
+  const state = await lease.acquireOrFindHolder();
+  if (state) {
     logger.warn(
       { holder: state.holder, expiresAt: state.expiresAt },
       'another merge run holds the lease; this run applies nothing',
