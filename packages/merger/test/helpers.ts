@@ -14,6 +14,7 @@ import {
 } from '@rims/schemas';
 import {
   DEFAULT_DATASETS,
+  HISTORY_REBUILT,
   openDuckDbWarehouse,
   provisionWarehouse,
   renderStatement,
@@ -187,3 +188,11 @@ export function shuffle<T>(items: readonly T[], seed: number): T[] {
 
 /** `base` plus `minutes`. */
 export const plusMinutes = (base: Date, minutes: number) => new Date(base.getTime() + minutes * 60_000);
+
+/** The columns of rims_core.item_commitment_history, in table order. */
+export const HISTORY_COLUMNS =
+  'item_id, version, status, order_id, sku, quantity, location_id, is_potentially_committed, event_id, valid_from, valid_to, is_current';
+
+/** history/rebuilt.sql for DuckDB as a subquery (no trailing semicolon): history rebuilt from Core. */
+export const rebuiltHistorySql = (): string =>
+  renderStatement('duckdb', HISTORY_REBUILT, DEFAULT_DATASETS).replace(/;\s*$/, '');

@@ -12,24 +12,19 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ITEM_STATUSES, type ItemEventType, type RimsCloudEvent } from '@rims/schemas';
+import { ITEM_EVENT_TYPES, ITEM_STATUSES, type RimsCloudEvent } from '@rims/schemas';
+import { runMerge, startOfUtcDay, type Warehouse } from '../src/index.js';
 import {
-  DEFAULT_DATASETS,
-  HISTORY_REBUILT,
-  renderStatement,
-  runMerge,
-  startOfUtcDay,
-  type Warehouse,
-} from '../src/index.js';
-import { itemEvent, landRaw, plusMinutes, select, useDuckDbWarehouse } from './helpers.js';
+  HISTORY_COLUMNS,
+  rebuiltHistorySql,
+  itemEvent,
+  landRaw,
+  plusMinutes,
+  select,
+  useDuckDbWarehouse,
+} from './helpers.js';
 
-const TYPES: readonly ItemEventType[] = [
-  'rims.item.committed.v1',
-  'rims.item.released.v1',
-  'rims.item.fulfilled.v1',
-  'rims.item.cancelled.v1',
-  'rims.item.snapshot.v1',
-];
+const TYPES = ITEM_EVENT_TYPES;
 // Events span days before and after the runs: some are dated after the run that merges them.
 const EPOCH_OF_EVENTS = Date.UTC(2026, 1, 26);
 const FIRST_RUN = new Date('2026-03-01T12:00:00Z');
@@ -132,12 +127,9 @@ async function reset(warehouse: Warehouse): Promise<void> {
     await warehouse.query(`DELETE FROM ${table}`);
 }
 
-const HISTORY_COLUMNS =
-  'item_id, version, status, order_id, sku, quantity, location_id, is_potentially_committed, event_id, valid_from, valid_to, is_current';
-
 /** History as maintained, and as rebuilt from Core. */
 async function historyAndRebuild(warehouse: Warehouse) {
-  const rebuilt = renderStatement('duckdb', HISTORY_REBUILT, DEFAULT_DATASETS).replace(/;\s*$/, '');
+  const rebuilt = rebuiltHistorySql();
   return {
     maintained: await select(
       warehouse,

@@ -6,16 +6,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  DEFAULT_DATASETS,
-  HISTORY_REBUILT,
   WarehouseError,
-  renderStatement,
   runMerge,
   statementsOfTransactionScript,
   transactionScript,
   type Warehouse,
 } from '../src/index.js';
-import { itemEvent, landRaw, plusMinutes, select, useDuckDbWarehouse } from './helpers.js';
+import { rebuiltHistorySql, itemEvent, landRaw, plusMinutes, select, useDuckDbWarehouse } from './helpers.js';
 
 const DAY = 86_400_000;
 
@@ -134,7 +131,7 @@ describe('a run that fails between the daily change and the history MERGE', () =
     expect(await select(warehouse, 'SELECT * FROM rims_analytics.daily_committed ORDER BY ALL')).toEqual([
       { day: new Date('2026-05-10'), location_id: 'store-1', sku: 'SKU-1', items: 2, quantity: 9 },
     ]);
-    const rebuilt = renderStatement('duckdb', HISTORY_REBUILT, DEFAULT_DATASETS).replace(/;\s*$/, '');
+    const rebuilt = rebuiltHistorySql();
     expect(
       await select(warehouse, `SELECT item_id, version, event_id FROM (${rebuilt}) ORDER BY ALL`),
     ).toEqual(

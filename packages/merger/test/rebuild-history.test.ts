@@ -8,29 +8,29 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '@rims/test-harness';
-import type { ItemEventType, RimsCloudEvent } from '@rims/schemas';
+import { ITEM_EVENT_TYPES, type RimsCloudEvent } from '@rims/schemas';
 import {
   DEFAULT_DATASETS,
-  HISTORY_REBUILT,
   MergeLease,
   openDuckDbWarehouse,
   provisionWarehouse,
   rebuildDays,
   rebuildHistory,
-  renderStatement,
   runMerge,
   type Warehouse,
 } from '../src/index.js';
 import { runCli } from '../src/cli/cli.js';
-import { itemEvent, landRaw, plusMinutes, select, useDuckDbWarehouse } from './helpers.js';
+import {
+  HISTORY_COLUMNS,
+  rebuiltHistorySql,
+  itemEvent,
+  landRaw,
+  plusMinutes,
+  select,
+  useDuckDbWarehouse,
+} from './helpers.js';
 
-const TYPES: readonly ItemEventType[] = [
-  'rims.item.committed.v1',
-  'rims.item.released.v1',
-  'rims.item.fulfilled.v1',
-  'rims.item.cancelled.v1',
-  'rims.item.snapshot.v1',
-];
+const TYPES = ITEM_EVENT_TYPES;
 const EVENTS_FROM = Date.UTC(2026, 1, 20);
 /** The rebuild's clock: some days after the last event, so days without events are rebuilt too. */
 const NOW = new Date('2026-03-10T15:00:00Z');
@@ -90,9 +90,6 @@ async function forgetHistory(warehouse: Warehouse): Promise<void> {
     await warehouse.query(`DELETE FROM ${table}`);
 }
 
-const HISTORY_COLUMNS =
-  'item_id, version, status, order_id, sku, quantity, location_id, is_potentially_committed, event_id, valid_from, valid_to, is_current';
-
 /** Every table a rebuild writes, as rows, to compare before and after. */
 async function contents(warehouse: Warehouse) {
   return {
@@ -114,7 +111,7 @@ async function contents(warehouse: Warehouse) {
 
 /** What the tables must hold: computed independently of the rebuild's SQL, through the given day. */
 async function expected(warehouse: Warehouse, throughDay: string) {
-  const rebuilt = renderStatement('duckdb', HISTORY_REBUILT, DEFAULT_DATASETS).replace(/;\s*$/, '');
+  const rebuilt = rebuiltHistorySql();
   return {
     history: await select(warehouse, `SELECT ${HISTORY_COLUMNS} FROM (${rebuilt}) ORDER BY item_id, version`),
     // The definition: each day's end-of-day as-of state, from the first event's day through the last day.
@@ -196,7 +193,7 @@ describe('rebuildHistory on a Core that predates history', () => {
 
   it('hands over to ordinary runs: new and late events keep history equal to the rebuild from Core', async () => {
     const { warehouse } = local;
-    const rebuilt = renderStatement('duckdb', HISTORY_REBUILT, DEFAULT_DATASETS).replace(/;\s*$/, '');
+    const rebuilt = rebuiltHistorySql();
     // New items (their events 17 days later, some after the rebuild's day), and new events of
     // rebuilt items at sequences beyond theirs (so their last interval stays open: a gap).
     const more = [
