@@ -15,7 +15,12 @@
  * Modes, at each rate of `--rates` (default 500 and 5,000 events/s):
  * - relay: the defaults (adaptive NOTIFY: writers notify only while the relay waits; the relay
  *   lingers 5 ms while active);
- * - publish_only: the baseline above.
+ * - publish_only: the baseline above;
+ * - publish_only_loaded: the same baseline while the producer commits at the same rate into the
+ *   outbox with no relay running, so PostgreSQL and the producer share the cores as in a relay
+ *   round: on these 2 shared cores that load alone moves the emulator's answers (see README).
+ * Every round also reports the CPU this process used per second of the round (`cpu_of_a_core`):
+ * the relay's own in relay rounds, the publisher's in the baselines.
  * And once per round at `--sparse-rate` (default 10 events/s, gaps longer than the idle threshold,
  * where only a NOTIFY wakes the waiting relay): sparse_relay, sparse_publish_only.
  * Modes alternate within each round, so drift on this shared machine hits all alike; each round's
@@ -82,6 +87,8 @@ interface Round {
   max: number;
   offeredPerSecond: number;
   events: number;
+  /** CPU this process used over the round, per second of wall time (the relay's, or the publisher's). */
+  cpuOfACore?: number;
   /** Relay only: notifications writers sent per commit, and mean client hand-over to acknowledgement. */
   notificationsPerCommit?: number;
   publishMeanMs?: number;
@@ -94,6 +101,16 @@ function summary(latencies: number[], offeredPerSecond: number): Round {
     max: percentile(latencies, 100),
     offeredPerSecond,
     events: latencies.length,
+  };
+}
+
+/** Starts a CPU reading of this process: the returned function gives CPU seconds per wall second since. */
+function cpuShareSince(): () => number {
+  const cpuBefore = process.cpuUsage();
+  const wallBefore = performance.now();
+  return () => {
+    const cpu = process.cpuUsage(cpuBefore);
+    return ratio((cpu.user + cpu.system) / 1000, performance.now() - wallBefore);
   };
 }
 
@@ -113,6 +130,7 @@ async function relayRound(rate: number, seconds: number): Promise<Round> {
     },
   });
   await relay.start();
+  const cpuShare = cpuShareSince();
   const notificationsBefore = notifications;
   // The producer runs in its own process, so its schedule does not wait on the relay's work.
   const producer = fork(PRODUCER, [url, String(rate), String(seconds), 'notify'], {
@@ -132,6 +150,7 @@ async function relayRound(rate: number, seconds: number): Promise<Round> {
     intervalMs: 20,
     description: `every event at ${String(rate)}/s to be published`,
   });
+  const cpuOfACore = cpuShare();
   const notified = notifications - notificationsBefore;
   // A histogram's values carry their series name (_bucket, _sum, _count) at run time.
   const publish = ((await relay.metrics.getSingleMetric('rims_relay_publish_duration_seconds')?.get())
@@ -143,6 +162,7 @@ async function relayRound(rate: number, seconds: number): Promise<Round> {
   const latencies = [...committedAt].map(([id, at]) => Math.max(0, (publishedAt.get(id) ?? at) - at));
   return {
     ...summary(latencies, offered),
+    cpuOfACore,
     notificationsPerCommit: ratio(notified, latencies.length),
     publishMeanMs: count > 0 ? Math.round((sum / count) * 10_000) / 10 : Number.NaN,
   };
@@ -193,6 +213,7 @@ async function publishOnlyRound(rate: number, seconds: number): Promise<Round> {
     );
   };
   const started = performance.now();
+  const cpuShare = cpuShareSince();
   let sent = 0;
   while (sent < total) {
     // As the producer does: event k is due at k / rate seconds; those due while this slept go together.
@@ -204,8 +225,32 @@ async function publishOnlyRound(rate: number, seconds: number): Promise<Round> {
   }
   const offered = total / ((performance.now() - started) / 1000);
   await Promise.all(acks);
+  const cpuOfACore = cpuShare();
   if (failures > 0) console.warn(`publish-only: ${String(failures)} publishes failed (not counted)`);
-  return summary(latencies, offered);
+  return { ...summary(latencies, offered), cpuOfACore };
+}
+
+/**
+ * The baseline under the relay round's other load: the producer commits at `rate` into the outbox
+ * (no relay runs, nothing is published from it) while this process publishes as in
+ * {@link publishOnlyRound}. What the emulator and the client take when PostgreSQL and the producer
+ * share the cores as they do in a relay round; the rows it leaves are deleted after.
+ */
+async function loadedPublishOnlyRound(rate: number, seconds: number): Promise<Round> {
+  const producer = fork(PRODUCER, [url, String(rate), String(seconds), 'quiet'], {
+    execArgv: ['--import', 'tsx'],
+  });
+  const finished = new Promise<void>((resolve, reject) => {
+    producer.on('message', () => undefined);
+    producer.once('exit', (code) => {
+      if (code === 0) resolve();
+      else reject(new Error(`the producer exited with code ${String(code)}`));
+    });
+  });
+  const round = await publishOnlyRound(rate, seconds);
+  await finished;
+  await env.pool.query('DELETE FROM rims_outbox.events');
+  return round;
 }
 
 type ModeName = string;
@@ -217,7 +262,7 @@ const record = (name: ModeName, round: Round) => {
       ? ''
       : `, client hand-over to ack mean ${String(round.publishMeanMs)} ms, ${String(round.notificationsPerCommit)} NOTIFY/commit`;
   console.log(
-    `${name}: p50 ${String(round.p50)} ms, p99 ${String(round.p99)} ms, max ${String(round.max)} ms (${round.offeredPerSecond.toFixed(0)}/s offered${extra})`,
+    `${name}: p50 ${String(round.p50)} ms, p99 ${String(round.p99)} ms, max ${String(round.max)} ms (${round.offeredPerSecond.toFixed(0)}/s offered, ${String(round.cpuOfACore)} of a core here${extra})`,
   );
 };
 
@@ -230,6 +275,7 @@ try {
     for (const rate of RATES) {
       record(`relay_${String(rate)}`, await relayRound(rate, SECONDS));
       record(`publish_only_${String(rate)}`, await publishOnlyRound(rate, SECONDS));
+      record(`publish_only_loaded_${String(rate)}`, await loadedPublishOnlyRound(rate, SECONDS));
     }
     record('sparse_relay', await relayRound(SPARSE_RATE, SPARSE_SECONDS));
     record('sparse_publish_only', await publishOnlyRound(SPARSE_RATE, SPARSE_SECONDS));
@@ -246,6 +292,7 @@ try {
           max_ms: of((r) => r.max),
           offered_per_second: of((r) => r.offeredPerSecond),
           events_per_round: list[0]?.events ?? 0,
+          cpu_of_a_core: of((r) => r.cpuOfACore),
           ...(list[0]?.publishMeanMs === undefined
             ? {}
             : {
@@ -261,12 +308,17 @@ try {
   for (const rate of RATES) {
     const relay = figures[`relay_${String(rate)}`];
     const baseline = figures[`publish_only_${String(rate)}`];
-    if (!relay || !baseline) continue;
+    const loaded = figures[`publish_only_loaded_${String(rate)}`];
+    if (!relay || !baseline || !loaded) continue;
     ratios[`relay_${String(rate)}_p50_ms`] = relay.p50_ms.median;
     ratios[`relay_${String(rate)}_p99_ms`] = relay.p99_ms.median;
     ratios[`relay_${String(rate)}_p50_vs_publish_only_p50`] = ratio(
       relay.p50_ms.median,
       baseline.p50_ms.median,
+    );
+    ratios[`relay_${String(rate)}_p50_vs_loaded_publish_only_p50`] = ratio(
+      relay.p50_ms.median,
+      loaded.p50_ms.median,
     );
     targets[`relay_${String(rate)}_p50_ms`] = 10;
     targets[`relay_${String(rate)}_p99_ms`] = 50;
