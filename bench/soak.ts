@@ -11,7 +11,7 @@
  *
  * The measured minutes follow a warm-up at the same rate (SOAK_WARMUP_SECONDS, default 30): the
  * emulator's JVM and the fresh replicas compile their hot paths there, which on this 2-core machine
- * held a few seconds of traffic back once. The warm-up is sampled too, and its largest backlog is
+ * held a few seconds of traffic back at the start of a run (not always enough: see README). The warm-up is sampled too, and its largest backlog is
  * reported apart (`warmup`), not hidden.
  *
  * Not part of `pnpm bench` (it takes 10 minutes): run `pnpm bench:soak`. Settings by environment:
@@ -78,9 +78,9 @@ let queuedNow = () => 0;
 
 /**
  * Commits one event per transaction on a steady schedule: `WRITERS` workers, each taking the next
- * due event and committing it with `outbox.transaction`. When the database cannot keep up they commit back to back (the
- * achieved rate is reported, and `queued` counts the events due and not yet started), without
- * piling up transactions in memory.
+ * due event and committing it with `outbox.transaction`. When the database cannot keep up they
+ * commit back to back (the achieved rate is reported, and `queued` counts the events due and not
+ * yet started), without piling up transactions in memory.
  */
 async function write(): Promise<void> {
   const started = performance.now();
