@@ -10,9 +10,9 @@
  * Targets: table size and RSS flat within 20 %, backlog never above 2 s of traffic.
  *
  * The measured minutes follow a warm-up at the same rate (SOAK_WARMUP_SECONDS, default 30): the
- * emulator's JVM and the fresh replicas compile their hot paths there, which on this 2-core machine
- * held a few seconds of traffic back at the start of a run (not always enough: see README). The warm-up is sampled too, and its largest backlog is
- * reported apart (`warmup`), not hidden.
+ * emulator's JVM and the fresh replicas compile their hot paths there, which on this 2-core
+ * machine held a few seconds of traffic back at the start of a run (not always enough: see
+ * README). The warm-up is sampled too, and its largest backlog is reported apart (`warmup`).
  *
  * Not part of `pnpm bench` (it takes 10 minutes): run `pnpm bench:soak`. Settings by environment:
  * SOAK_MINUTES (default 10), SOAK_RATE (events/s, default 2000), SOAK_SAMPLE_SECONDS (default 10),
