@@ -8,9 +8,11 @@
  * (`onPublished`), both on the wall clock at sub-millisecond resolution. The baseline publishes the
  * same kind of messages at the same rate from this process with the relay's client settings, no
  * database, and measures each one from `publishMessage` to the acknowledgement: what the emulator
- * and the client take. Each relay round also reports the mean time from handing a subject's events
- * to the client to their acknowledgement (`rims_relay_publish_duration_seconds`): the rest of the
- * relay's latency is finding the commit (linger, poll or NOTIFY) and fetching it.
+ * and the client take. Each relay round also splits every event's latency at the moment the relay
+ * hands it to the client (`publishMessage`, recorded by a wrapper around the relay's topic, keyed
+ * by the `ce-id` attribute): commit to hand-over is the relay's own part (finding the commit by
+ * linger, poll or NOTIFY, fetching it, building the message); hand-over to acknowledgement is the
+ * client's and the emulator's, as in the baseline.
  *
  * Modes, at each rate of `--rates` (default 500 and 5,000 events/s):
  * - relay: the defaults (adaptive NOTIFY: writers notify only while the relay waits; the relay
@@ -34,6 +36,7 @@ import { fork } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { PubSub, Topic } from '@google-cloud/pubsub';
 import pg from 'pg';
 import { pino } from 'pino';
 import { outboxWakeChannel } from '@rims/outbox';
@@ -89,9 +92,46 @@ interface Round {
   events: number;
   /** CPU this process used over the round, per second of wall time (the relay's, or the publisher's). */
   cpuOfACore?: number;
-  /** Relay only: notifications writers sent per commit, and mean client hand-over to acknowledgement. */
+  /** Relay only: notifications writers sent per commit, and each event's latency split at hand-over. */
   notificationsPerCommit?: number;
-  publishMeanMs?: number;
+  split?: HandOverSplit;
+}
+
+/** p50 and p99 of the two parts of the relay's latency, in ms. */
+interface HandOverSplit {
+  commitToHandOverP50: number;
+  commitToHandOverP99: number;
+  handOverToAckP50: number;
+  handOverToAckP99: number;
+}
+
+/** When the relay handed each event to the client, by event id; filled by {@link recordingHandOver}. */
+const handedOverAt = new Map<string, number>();
+
+/**
+ * `pubsub` as the relay sees it, except that each topic it opens records when every message is
+ * handed to the client. Only `topic` is changed; every other member is the client's own. The relay
+ * publishes with a callback (packages/relay/src/publishing/pubsub-port.ts), so nothing is returned.
+ */
+function recordingHandOver(client: PubSub): PubSub {
+  return new Proxy(client, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (property !== 'topic' || typeof value !== 'function') {
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      }
+      return (...args: Parameters<PubSub['topic']>) => {
+        const topic = target.topic(...args);
+        const publishMessage = topic.publishMessage.bind(topic);
+        topic.publishMessage = ((...call: Parameters<Topic['publishMessage']>) => {
+          const id = call[0].attributes?.['ce-id'];
+          if (id !== undefined) handedOverAt.set(id, now());
+          publishMessage(...call);
+        }) as Topic['publishMessage'];
+        return topic;
+      };
+    },
+  });
 }
 
 function summary(latencies: number[], offeredPerSecond: number): Round {
@@ -120,7 +160,7 @@ async function relayRound(rate: number, seconds: number): Promise<Round> {
   const publishedAt = new Map<string, number>();
   const relay = createRelay({
     databaseUrl: url,
-    pubsub,
+    pubsub: recordingHandOver(pubsub),
     topic: topicName,
     logger: pino({ level: 'warn' }),
     heartbeatEventIntervalMs: 0,
@@ -152,19 +192,29 @@ async function relayRound(rate: number, seconds: number): Promise<Round> {
   });
   const cpuOfACore = cpuShare();
   const notified = notifications - notificationsBefore;
-  // A histogram's values carry their series name (_bucket, _sum, _count) at run time.
-  const publish = ((await relay.metrics.getSingleMetric('rims_relay_publish_duration_seconds')?.get())
-    ?.values ?? []) as { metricName?: string; value: number }[];
-  const sum = publish.find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0;
-  const count = publish.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
   await relay.stop({ timeout: 10_000 });
-  // An event acknowledged before its producer saw COMMIT return counts as 0 ms.
-  const latencies = [...committedAt].map(([id, at]) => Math.max(0, (publishedAt.get(id) ?? at) - at));
+  // An event acknowledged (or handed over) before its producer saw COMMIT return counts as 0 ms.
+  const latencies: number[] = [];
+  const toHandOver: number[] = [];
+  const toAck: number[] = [];
+  for (const [id, at] of committedAt) {
+    const published = publishedAt.get(id) ?? at;
+    const handedOver = Math.min(published, Math.max(at, handedOverAt.get(id) ?? at));
+    latencies.push(Math.max(0, published - at));
+    toHandOver.push(handedOver - at);
+    toAck.push(published - handedOver);
+  }
+  handedOverAt.clear();
   return {
     ...summary(latencies, offered),
     cpuOfACore,
     notificationsPerCommit: ratio(notified, latencies.length),
-    publishMeanMs: count > 0 ? Math.round((sum / count) * 10_000) / 10 : Number.NaN,
+    split: {
+      commitToHandOverP50: percentile(toHandOver, 50),
+      commitToHandOverP99: percentile(toHandOver, 99),
+      handOverToAckP50: percentile(toAck, 50),
+      handOverToAckP99: percentile(toAck, 99),
+    },
   };
 }
 
@@ -257,10 +307,11 @@ type ModeName = string;
 const rounds = new Map<ModeName, Round[]>();
 const record = (name: ModeName, round: Round) => {
   rounds.set(name, [...(rounds.get(name) ?? []), round]);
+  const { split } = round;
   const extra =
-    round.publishMeanMs === undefined
+    split === undefined
       ? ''
-      : `, client hand-over to ack mean ${String(round.publishMeanMs)} ms, ${String(round.notificationsPerCommit)} NOTIFY/commit`;
+      : `; commit to hand-over p50 ${String(split.commitToHandOverP50)} ms, p99 ${String(split.commitToHandOverP99)} ms; hand-over to ack p50 ${String(split.handOverToAckP50)} ms, p99 ${String(split.handOverToAckP99)} ms; ${String(round.notificationsPerCommit)} NOTIFY/commit`;
   console.log(
     `${name}: p50 ${String(round.p50)} ms, p99 ${String(round.p99)} ms, max ${String(round.max)} ms (${round.offeredPerSecond.toFixed(0)}/s offered, ${String(round.cpuOfACore)} of a core here${extra})`,
   );
@@ -293,10 +344,13 @@ try {
           offered_per_second: of((r) => r.offeredPerSecond),
           events_per_round: list[0]?.events ?? 0,
           cpu_of_a_core: of((r) => r.cpuOfACore),
-          ...(list[0]?.publishMeanMs === undefined
+          ...(list[0]?.split === undefined
             ? {}
             : {
-                client_handover_to_ack_mean_ms: of((r) => r.publishMeanMs),
+                commit_to_handover_p50_ms: of((r) => r.split?.commitToHandOverP50),
+                commit_to_handover_p99_ms: of((r) => r.split?.commitToHandOverP99),
+                handover_to_ack_p50_ms: of((r) => r.split?.handOverToAckP50),
+                handover_to_ack_p99_ms: of((r) => r.split?.handOverToAckP99),
                 notifications_per_commit: of((r) => r.notificationsPerCommit),
               }),
         },
