@@ -4,9 +4,10 @@
  * off, where the outbox grows without end), 2 replicas of the relay binary with retention of
  * 1 minute (run every 10 s), and writers committing events at a steady rate over 2,000 items, one
  * per transaction unless told otherwise, each with `outbox.transaction` (the events travel with
- * COMMIT, the documented fastest way). Every 10 s it samples the backlog, the outbox table and index sizes, live and
- * dead tuples, HOT updates, autovacuum runs, and each replica's RSS and event-loop delay (p99 since
- * the last sample, from its /metrics); then it reports the growth from minute 2 to the end.
+ * COMMIT, the documented fastest way). Every 10 s it samples the backlog, the outbox table and
+ * index sizes, live and dead tuples, HOT updates, autovacuum runs, and each replica's RSS and
+ * event-loop delay (p99 since the last sample, from its /metrics); then it reports the growth from
+ * minute 2 to the end.
  * Targets: table size and RSS flat within 20 %, backlog never above 2 s of traffic.
  *
  * The measured minutes follow a warm-up at the same rate (SOAK_WARMUP_SECONDS, default 30): the
@@ -36,6 +37,11 @@ const RATE = Number(process.env.SOAK_RATE ?? '2000');
 const SAMPLE_SECONDS = Number(process.env.SOAK_SAMPLE_SECONDS ?? '10');
 const WARMUP_SECONDS = Number(process.env.SOAK_WARMUP_SECONDS ?? '30');
 const EVENTS_PER_TRANSACTION = Number(process.env.SOAK_EVENTS_PER_TRANSACTION ?? '1');
+if (!Number.isInteger(EVENTS_PER_TRANSACTION) || EVENTS_PER_TRANSACTION < 1) {
+  throw new Error(
+    `SOAK_EVENTS_PER_TRANSACTION is '${String(process.env.SOAK_EVENTS_PER_TRANSACTION)}': it takes a whole number of 1 or more`,
+  );
+}
 const SUBJECTS = 2_000;
 const WRITERS = 8;
 const TICK_MS = 10;
