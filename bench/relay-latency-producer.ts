@@ -6,11 +6,11 @@
  *
  * Usage (by bench/relay-latency.ts): relay-latency-producer.ts <database url> <rate> <seconds> <notify|quiet>
  */
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { createOutbox } from '@rims/outbox';
+import { committedEvent } from './committed-event.js';
 
 /** What the producer sends its parent. */
 export type ProducerMessage =
@@ -46,21 +46,7 @@ const commitOne = () => {
   const subject = `item-${String(sent % SUBJECTS)}`;
   commits.push(
     outbox
-      .transaction(db, (_trx, events) =>
-        Promise.resolve(
-          events.add({
-            type: 'rims.item.committed.v1',
-            subject,
-            data: {
-              item_id: subject,
-              order_id: randomUUID(),
-              sku: 'SKU-1',
-              quantity: 1,
-              location_id: 'store-1',
-            },
-          }),
-        ),
-      )
+      .transaction(db, (_trx, events) => Promise.resolve(events.add(committedEvent(subject))))
       .then(([id]) => {
         if (id) committed.push([id, now()]);
       }),

@@ -44,6 +44,7 @@ import { RELAY_DEFAULTS, createRelay } from '@rims/relay';
 import { buildCloudEvent, toPubSubMessage } from '@rims/schemas';
 import { waitFor } from '@rims/test-harness';
 import type { ProducerMessage } from './relay-latency-producer.js';
+import { committedEvent } from './committed-event.js';
 import { relayBenchEnvironment } from './relay-environment.js';
 import { percentile, ratio, spread, writeResults, type Spread } from './results.js';
 
@@ -230,18 +231,12 @@ async function publishOnlyRound(rate: number, seconds: number): Promise<Round> {
     const subject = `item-${String(k % SUBJECTS)}`;
     const sequence = (sequences.get(subject) ?? 0) + 1;
     sequences.set(subject, sequence);
-    const data = {
-      item_id: subject,
-      order_id: randomUUID(),
-      sku: 'SKU-1',
-      quantity: 1,
-      location_id: 'store-1',
-    };
+    const { type, data } = committedEvent(subject);
     const message = toPubSubMessage(
       buildCloudEvent({
         id: randomUUID(),
         source: '//rims/bench',
-        type: 'rims.item.committed.v1',
+        type,
         subject,
         time: new Date(),
         sequence,

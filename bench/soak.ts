@@ -22,12 +22,12 @@
  * per transaction offer the same events/s to the relay with fewer commits; each event is on an
  * item of its own). Writes bench/results/soak.json.
  */
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { createOutbox } from '@rims/outbox';
 import { startThrowawayPostgres } from '@rims/test-harness';
+import { committedEvent } from './committed-event.js';
 import { relayBenchEnvironment } from './relay-environment.js';
 import { startRelayReplica, type RelayReplica } from './relay-process.js';
 import { ratio, spread, writeResults } from './results.js';
@@ -111,19 +111,7 @@ async function write(): Promise<void> {
       );
       try {
         await outbox.transaction(writers, (_trx, events) => {
-          for (const subject of subjects) {
-            events.add({
-              type: 'rims.item.committed.v1',
-              subject,
-              data: {
-                item_id: subject,
-                order_id: randomUUID(),
-                sku: 'SKU-1',
-                quantity: 1,
-                location_id: 'store-1',
-              },
-            });
-          }
+          for (const subject of subjects) events.add(committedEvent(subject));
           return Promise.resolve();
         });
         committed += subjects.length;
