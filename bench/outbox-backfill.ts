@@ -30,6 +30,7 @@ import {
   waitFor,
   withDatabase,
 } from '@rims/test-harness';
+import { committedEvent } from './committed-event.js';
 import { percentile, ratio, writeResults } from './results.js';
 
 interface Db {
@@ -94,11 +95,7 @@ async function writeFor(ms: number, random: () => number): Promise<number[]> {
         .set({ status: 'committed', order_id: order, quantity: 1, location_id: 'store-1' })
         .where('id', '=', id)
         .execute();
-      await outbox.enqueue(trx, {
-        type: 'rims.item.committed.v1',
-        subject: id,
-        data: { item_id: id, order_id: order, sku: 'SKU-1', quantity: 1, location_id: 'store-1' },
-      });
+      await outbox.enqueue(trx, committedEvent(id, order));
     });
     latencies.push(performance.now() - started);
   }

@@ -46,6 +46,7 @@ import {
   withDatabase,
 } from '@rims/test-harness';
 import { setUpPeerOutbox, storePeerMessage } from './pg-transactional-outbox.js';
+import { committedEvent } from './committed-event.js';
 import { percentile, ratio, writeResults } from './results.js';
 
 interface Db {
@@ -122,11 +123,6 @@ try {
       .where('id', '=', itemId)
       .execute();
   const pick = () => `item-${String(1 + Math.floor(Math.random() * ITEMS))}`;
-  const event = (itemId: string) => ({
-    type: 'rims.item.committed.v1' as const,
-    subject: itemId,
-    data: { item_id: itemId, order_id: randomUUID(), sku: 'SKU-123', quantity: 1, location_id: 'store-7' },
-  });
 
   // The floor: BEGIN, the update, then the event's row and COMMIT in one message (no parameters, so
   // `pg` sends it with the simple protocol), as `outbox.transaction` does, but as a bare INSERT.
@@ -135,7 +131,7 @@ try {
       await sql`begin`.execute(conn);
       try {
         await updateItem(conn, itemId);
-        const { type, data } = event(itemId);
+        const { type, data } = committedEvent(itemId);
         const values = [randomUUID(), itemId, type, '//rims/bench', JSON.stringify(data)].map((value) =>
           pg.escapeLiteral(value),
         );
@@ -163,22 +159,22 @@ try {
     enqueue: (itemId: string) =>
       on.transaction().execute(async (trx) => {
         await updateItem(trx, itemId);
-        await outbox.enqueue(trx, event(itemId));
+        await outbox.enqueue(trx, committedEvent(itemId));
       }),
     enqueueNoNotify: (itemId: string) =>
       on.transaction().execute(async (trx) => {
         await updateItem(trx, itemId);
-        await quiet.enqueue(trx, event(itemId));
+        await quiet.enqueue(trx, committedEvent(itemId));
       }),
     transaction: (itemId: string) =>
       outbox.transaction(on, async (trx, events) => {
         await updateItem(trx, itemId);
-        events.add(event(itemId));
+        events.add(committedEvent(itemId));
       }),
     peer: (itemId: string) =>
       on.transaction().execute(async (trx) => {
         await updateItem(trx, itemId);
-        const { type, data } = event(itemId);
+        const { type, data } = committedEvent(itemId);
         await storePeerMessage(trx, randomUUID(), itemId, type, data);
       }),
     plainInsertFloor: (itemId: string) => plainInsertAndCommit(on, itemId),
@@ -299,7 +295,7 @@ try {
   const bulk: number[] = [];
   const plain: number[] = [];
   for (let run = 0; run < bulkRuns + 3; run++) {
-    const events = Array.from({ length: 1_000 }, () => event(pick()));
+    const events = Array.from({ length: 1_000 }, () => committedEvent(pick()));
     let started = process.hrtime.bigint();
     await db.transaction().execute((trx) => outbox.enqueue(trx, events));
     const bulkMs = Number(process.hrtime.bigint() - started) / 1e6;

@@ -24,6 +24,7 @@ import { createRelay, type Relay } from '@rims/relay';
 import { buildCloudEvent, toPubSubMessage, type EventInput } from '@rims/schemas';
 import { readSql, renderSql } from '@rims/sql';
 import { waitFor } from '@rims/test-harness';
+import { committedEvent } from './committed-event.js';
 import { relayBenchEnvironment } from './relay-environment.js';
 import {
   databaseCpuMicros,
@@ -61,14 +62,9 @@ const { url, pool, db, pubsub, topicName } = env;
 
 const outbox = createOutbox({ source: '//rims/bench', notify: true });
 const subjects = Array.from({ length: SUBJECTS }, (_, i) => `item-${String(i)}`);
-const events: EventInput[] = Array.from({ length: EVENTS }, (_, i) => {
-  const subject = subjects[i % SUBJECTS] ?? 'item-0';
-  return {
-    type: 'rims.item.committed.v1',
-    subject,
-    data: { item_id: subject, order_id: randomUUID(), sku: 'SKU-123', quantity: 1, location_id: 'store-7' },
-  };
-});
+const events: EventInput[] = Array.from({ length: EVENTS }, (_, i) =>
+  committedEvent(subjects[i % SUBJECTS] ?? 'item-0'),
+);
 
 /** One timed run: events/s, CPU µs per event of the code under test and of PostgreSQL. */
 interface Run {
