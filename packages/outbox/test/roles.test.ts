@@ -178,12 +178,13 @@ describe('least-privilege roles', () => {
     const older = `rims_older_${suffix}`;
     const oneEvent = bundledMigrations().find((m) => m.name === 'enqueue_event');
     expect(oneEvent, 'the migration that added enqueue_event').toBeDefined();
-    // The schema as an earlier release left it: without enqueue_event, the writer granted what
-    // that release's grant-roles.sql granted.
+    // The schema as an earlier release left it: without enqueue_event (nor the later migrations'
+    // changes), the writer granted what that release's grant-roles.sql granted.
     await migrate(db, { schema: 'upgraded' });
     await sql`DROP FUNCTION upgraded.enqueue_event(uuid, text, text, jsonb, timestamptz, text, text, text)`.execute(
       db,
     );
+    await sql`ALTER TABLE upgraded.events DROP COLUMN lease_partition`.execute(db);
     await sql`DELETE FROM upgraded.schema_migrations WHERE version >= ${oneEvent?.version ?? 0}`.execute(db);
     await sql`CREATE ROLE ${sql.id(older)} NOLOGIN`.execute(db);
     try {

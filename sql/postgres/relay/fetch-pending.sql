@@ -18,11 +18,15 @@ SELECT e.position::text AS position,
        e.data,
        e.traceparent,
        e.attempts,
-       {{schema}}.subject_partition(e.subject) AS lease_partition
+       coalesce(e.lease_partition, {{schema}}.subject_partition(e.subject)) AS lease_partition
 FROM {{schema}}.events e
 WHERE e.published_at IS NULL
   AND e.dead_at IS NULL
-  AND {{schema}}.subject_partition(e.subject) = ANY($1::integer[])
+  -- The partition stored at enqueue (migration 0006); computed only for events enqueued before.
+  -- Written as an OR rather than coalesce(...) = ANY: the planner then estimates the stored
+  -- column from its statistics and walks the pending index, where it would sort the backlog.
+  AND (e.lease_partition = ANY($1::integer[])
+       OR (e.lease_partition IS NULL AND {{schema}}.subject_partition(e.subject) = ANY($1::integer[])))
   AND e.subject <> ALL($2::text[])
   AND e.position <= $3::bigint
   AND e.position <> ALL($5::bigint[])

@@ -8,7 +8,9 @@ SELECT p.lease_partition,
        l.owner,
        to_char(l.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS expires_at
 FROM (
-  SELECT {{schema}}.subject_partition(e.subject) AS lease_partition, count(*) AS pending
+  -- The partition stored at enqueue; computed for events enqueued before migration 0006.
+  SELECT coalesce(e.lease_partition, {{schema}}.subject_partition(e.subject)) AS lease_partition,
+         count(*) AS pending
   FROM {{schema}}.events e
   WHERE e.published_at IS NULL
     AND e.dead_at IS NULL

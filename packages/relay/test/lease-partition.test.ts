@@ -1,0 +1,101 @@
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { useTestDatabase } from '@rims/test-harness/vitest';
+import { MAX_POSITION, positionList, relaySql } from '../src/queries/index.js';
+import { committedEvent, outbox } from './helpers.js';
+
+const database = useTestDatabase({ label: 'relay_lease_partition' });
+const statements = relaySql('rims_outbox');
+
+/** Every event's stored partition beside the one subject_partition computes. */
+async function partitions(): Promise<{ subject: string; stored: number | null; computed: number }[]> {
+  const { rows } = await sql<{ subject: string; stored: number | null; computed: number }>`
+    SELECT subject, lease_partition AS stored, rims_outbox.subject_partition(subject) AS computed
+    FROM rims_outbox.events ORDER BY position`.execute(database.kysely());
+  return rows;
+}
+
+async function reset(): Promise<void> {
+  await sql`TRUNCATE rims_outbox.events, rims_outbox.subject_sequences`.execute(database.kysely());
+}
+
+const subjects = Array.from({ length: 40 }, (_, i) => `item-${String(i)}`);
+
+describe('the lease partition stored with each event (migration 0006)', () => {
+  it('is written by every enqueue path, equal to subject_partition of the subject', async () => {
+    await reset();
+    const db = database.kysely<unknown>();
+    // One event (enqueue_event), a batch (enqueue_events), and enqueue_events called with a single
+    // event, as a client of an earlier release does.
+    await db.transaction().execute((trx) => outbox.enqueue(trx, committedEvent('item-single')));
+    await db.transaction().execute((trx) =>
+      outbox.enqueue(
+        trx,
+        subjects.map((s) => committedEvent(s)),
+      ),
+    );
+    await sql`
+      SELECT * FROM rims_outbox.enqueue_events(
+        ARRAY[gen_random_uuid()], ARRAY['item-old-client'], ARRAY['rims.item.released.v1'],
+        ARRAY['{"item_id":"item-old-client","order_id":"o-1","reason":"timeout"}'::jsonb],
+        ARRAY[NULL::timestamptz], ARRAY[NULL::text], '//rims/relay-test', NULL)`.execute(db);
+    const rows = await partitions();
+    expect(rows).toHaveLength(subjects.length + 2);
+    for (const row of rows) expect(row.stored, row.subject).toBe(row.computed);
+    expect(new Set(rows.map((r) => r.stored)).size, 'the subjects spread over partitions').toBeGreaterThan(
+      10,
+    );
+  });
+
+  it('routes events enqueued before the migration (NULL) by their subject, to their partition only', async () => {
+    await reset();
+    const db = database.kysely<unknown>();
+    await db.transaction().execute((trx) =>
+      outbox.enqueue(
+        trx,
+        subjects.map((s) => committedEvent(s)),
+      ),
+    );
+    // Half the events as an earlier release left them.
+    await sql`UPDATE rims_outbox.events SET lease_partition = NULL WHERE position % 2 = 0`.execute(db);
+    const rows = await partitions();
+    expect(rows.filter((r) => r.stored === null)).toHaveLength(subjects.length / 2);
+
+    const held = [...new Set(rows.map((r) => r.computed))].slice(0, 5);
+    const { rows: fetched } = await statements.fetchPending.run(database.pool, [
+      held,
+      [],
+      MAX_POSITION,
+      1_000,
+      positionList([]),
+    ]);
+    const expected = rows.filter((r) => held.includes(r.computed)).map((r) => r.subject);
+    expect(fetched.map((r) => r.subject)).toEqual(expected);
+    expect(fetched.some((r) => rows.find((x) => x.subject === r.subject)?.stored === null)).toBe(true);
+    for (const row of fetched)
+      expect(row.lease_partition, row.subject).toBe(rows.find((r) => r.subject === row.subject)?.computed);
+  });
+
+  it('lets the fetch walk the pending index with thousands of events in flight', async () => {
+    await reset();
+    const db = database.kysely<unknown>();
+    const many = Array.from({ length: 20_000 }, (_, i) => committedEvent(`item-${String(i % 200)}`));
+    await db.transaction().execute(async (trx) => {
+      for (let start = 0; start < many.length; start += 2_000)
+        await outbox.enqueue(trx, many.slice(start, start + 2_000));
+    });
+    await sql`ANALYZE rims_outbox.events`.execute(db);
+    const inFlight = await sql<{ position: string }>`
+      SELECT position::text AS position FROM rims_outbox.events ORDER BY position LIMIT 5000`.execute(db);
+    // Half the partitions, as one of two replicas holds them. Computed per row, the partition has
+    // no statistics: the planner then expected a few hundred rows and sorted the whole backlog.
+    const half = Array.from({ length: 32 }, (_, i) => i);
+    const { rows } = await database.pool.query<{ 'QUERY PLAN': string }>(
+      `EXPLAIN ${statements.fetchPending.text}`,
+      [half, [], MAX_POSITION, 5_000, positionList(inFlight.rows.map((r) => r.position))],
+    );
+    const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+    expect(plan).toContain('Index Scan using events_pending');
+    expect(plan).not.toContain('Sort');
+  });
+});
