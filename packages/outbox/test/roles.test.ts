@@ -185,6 +185,7 @@ describe('least-privilege roles', () => {
       db,
     );
     await sql`ALTER TABLE upgraded.events DROP COLUMN lease_partition`.execute(db);
+    await sql`ALTER TABLE upgraded.subject_sequences DROP COLUMN lease_partition`.execute(db);
     await sql`DELETE FROM upgraded.schema_migrations WHERE version >= ${oneEvent?.version ?? 0}`.execute(db);
     await sql`CREATE ROLE ${sql.id(older)} NOLOGIN`.execute(db);
     try {

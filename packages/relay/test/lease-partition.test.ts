@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from '@rims/test-harness/vitest';
 import { MAX_POSITION, positionList, relaySql } from '../src/queries/index.js';
+import type { EventInput } from '@rims/schemas';
 import { committedEvent, outbox } from './helpers.js';
 
 const database = useTestDatabase({ label: 'relay_lease_partition' });
@@ -25,26 +26,33 @@ describe('the lease partition stored with each event (migration 0006)', () => {
   it('is written by every enqueue path, equal to subject_partition of the subject', async () => {
     await reset();
     const db = database.kysely<unknown>();
-    // One event (enqueue_event), a batch (enqueue_events), and enqueue_events called with a single
-    // event, as a client of an earlier release does.
-    await db.transaction().execute((trx) => outbox.enqueue(trx, committedEvent('item-single')));
-    await db.transaction().execute((trx) =>
-      outbox.enqueue(
-        trx,
-        subjects.map((s) => committedEvent(s)),
-      ),
-    );
+    // Counter rows as an earlier release left them, without a partition: the next event of each
+    // subject fills it, through enqueue_event and through a batch.
+    await sql`
+      INSERT INTO rims_outbox.subject_sequences (subject, last_sequence)
+      VALUES ('item-legacy-one', 3), ('item-legacy-batch', 5)`.execute(db);
+    // One event (enqueue_event), twice for a subject, a batch (enqueue_events), and enqueue_events
+    // called with a single event, as a client of an earlier release does.
+    const enqueue = (events: EventInput[]) => db.transaction().execute((trx) => outbox.enqueue(trx, events));
+    await enqueue([committedEvent('item-single')]);
+    await enqueue([committedEvent('item-single')]);
+    await enqueue([committedEvent('item-legacy-one')]);
+    await enqueue([...subjects, 'item-legacy-batch', 'item-0'].map((s) => committedEvent(s)));
     await sql`
       SELECT * FROM rims_outbox.enqueue_events(
         ARRAY[gen_random_uuid()], ARRAY['item-old-client'], ARRAY['rims.item.released.v1'],
         ARRAY['{"item_id":"item-old-client","order_id":"o-1","reason":"timeout"}'::jsonb],
         ARRAY[NULL::timestamptz], ARRAY[NULL::text], '//rims/relay-test', NULL)`.execute(db);
+
     const rows = await partitions();
-    expect(rows).toHaveLength(subjects.length + 2);
+    expect(rows).toHaveLength(subjects.length + 6);
     for (const row of rows) expect(row.stored, row.subject).toBe(row.computed);
-    expect(new Set(rows.map((r) => r.stored)).size, 'the subjects spread over partitions').toBeGreaterThan(
-      10,
-    );
+    expect(new Set(rows.map((r) => r.stored)).size, 'subjects in many partitions').toBeGreaterThan(10);
+    const counters = await sql<{ subject: string; stored: number | null; computed: number }>`
+      SELECT subject, lease_partition AS stored, rims_outbox.subject_partition(subject) AS computed
+      FROM rims_outbox.subject_sequences`.execute(db);
+    expect(counters.rows).toHaveLength(subjects.length + 4);
+    for (const row of counters.rows) expect(row.stored, `counter of ${row.subject}`).toBe(row.computed);
   });
 
   it('routes events enqueued before the migration (NULL) by their subject, to their partition only', async () => {
