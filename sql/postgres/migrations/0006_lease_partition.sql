@@ -25,8 +25,7 @@
 -- a backfill creates to lock a subject) get it at their subject's next event.
 --
 -- enqueue_events (0003) and enqueue_event (0005) are replaced as they were, except that they fill
--- the columns and that enqueue_events hands a single event to enqueue_event instead of repeating
--- its statements; CREATE OR REPLACE keeps their owner and grants.
+-- the columns; CREATE OR REPLACE keeps their owner and grants.
 ALTER TABLE {{schema}}.events ADD COLUMN lease_partition smallint;
 ALTER TABLE {{schema}}.subject_sequences ADD COLUMN lease_partition smallint;
 
@@ -45,15 +44,27 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+  v_sequence  bigint;
+  v_partition smallint;
 BEGIN
   IF cardinality(p_ids) = 1 THEN
-    -- One event (a client of a release before 0005 sends it here): enqueue_event below, which
-    -- also notifies when a relay waits.
+    -- One event, the common case: two plain statements.
+    INSERT INTO {{schema}}.subject_sequences AS s (subject, last_sequence, lease_partition)
+    VALUES (p_subjects[1], 1, {{schema}}.subject_partition(p_subjects[1]))
+    ON CONFLICT (subject) DO UPDATE
+      SET last_sequence = s.last_sequence + 1,
+          lease_partition = coalesce(s.lease_partition, excluded.lease_partition)
+    RETURNING s.last_sequence, s.lease_partition INTO v_sequence, v_partition;
+
+    INSERT INTO {{schema}}.events (id, subject, sequence, type, source, time, data, traceparent,
+                                   lease_partition)
+    VALUES (p_ids[1], p_subjects[1], v_sequence, p_types[1], p_source,
+            coalesce(p_times[1], clock_timestamp()), p_data[1], p_traceparents[1], v_partition);
+
     id := p_ids[1];
-    sequence := {{schema}}.enqueue_event(p_ids[1], p_subjects[1], p_types[1], p_data[1], p_times[1],
-                                         p_traceparents[1], p_source, p_wake_channel);
+    sequence := v_sequence;
     RETURN NEXT;
-    RETURN;
   ELSE
     -- A batch: subjects are locked in sorted order, so two batches naming the same subjects in
     -- different orders cannot deadlock each other.
