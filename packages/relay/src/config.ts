@@ -147,7 +147,10 @@ const SETTINGS = {
     option: 'backoffInitialMs',
     schema: duration('100ms', 'the first retry delay after a failure'),
   },
-  RELAY_BACKOFF_MAX: { option: 'backoffMaxMs', schema: duration('30s', 'the longest retry delay') },
+  RELAY_BACKOFF_MAX: {
+    option: 'backoffMaxMs',
+    schema: duration('30s', 'the longest retry delay, Pub/Sub reconnects included'),
+  },
   RELAY_RETENTION: { option: 'retentionMs', schema: duration('1d', 'how long published events are kept') },
   RELAY_RETENTION_INTERVAL: {
     option: 'retentionIntervalMs',

@@ -50,7 +50,7 @@ export interface RelayOptions {
   maxAttempts?: number;
   /** First retry delay after a failure (doubles each time, with jitter); default 100 ms. */
   backoffInitialMs?: number;
-  /** Longest retry delay; default 30,000 ms. */
+  /** Longest retry delay, Pub/Sub reconnects included; default 30,000 ms. */
   backoffMaxMs?: number;
   /** Published events are deleted this long after publishing; default 1 day. */
   retentionMs?: number;

@@ -22,6 +22,11 @@ export interface FaultProxy {
    * (and connections opened during the window are refused or stalled if those faults are named).
    */
   inject(faults: readonly Fault[], ms: number): Promise<void>;
+  /**
+   * Ends the current fault window now (its `inject` resolves), for tests that end an outage on an
+   * event, such as the client's n-th reconnect attempt, rather than after a fixed time.
+   */
+  heal(): void;
   /** How many connections were cut, refused and stalled so far. */
   readonly counts: { readonly dropped: number; readonly refused: number; readonly stalls: number };
   close(): Promise<void>;
@@ -78,6 +83,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     upstream.on('close', end);
   });
   let waiting: (() => void)[] = [];
+  let endWindow: (() => void) | undefined;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
@@ -98,12 +104,22 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       refusing = faults.includes('refuse');
       stalled = faults.includes('stall');
       if (stalled) counts.stalls += 1;
-      await new Promise((resolve) => setTimeout(resolve, ms));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        endWindow = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      endWindow = undefined;
       refusing = false;
       stalled = false;
       const resumes = waiting;
       waiting = [];
       for (const resume of resumes) resume();
+    },
+    heal() {
+      endWindow?.();
     },
     close() {
       for (const { client, upstream } of pairs) {

@@ -1,4 +1,3 @@
-import { PubSub } from '@google-cloud/pubsub';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { outboxWakeChannel } from '@rims/outbox';
@@ -11,6 +10,7 @@ import { publishCallOptions } from '../publish-call-options.js';
 import { outboxPort } from '../publishing/outbox-port.js';
 import { PublishLoop } from '../publishing/publish-loop.js';
 import { topicPort } from '../publishing/pubsub-port.js';
+import { relayPubSubClient } from '../pubsub-client.js';
 import type { RelaySql } from '../queries/index.js';
 import type { RelayOptions } from '../relay-options.js';
 import type { TracerLike } from '../telemetry.js';
@@ -64,13 +64,7 @@ export async function bootRuntime(context: BootContext, mode: 'share' | 'all'): 
     throw error;
   }
 
-  const pubsub =
-    options.pubsub ??
-    new PubSub({
-      projectId: settings.projectId,
-      // An endpoint that is not a googleapis.com host puts the client in emulator mode.
-      ...(settings.emulatorHost ? { apiEndpoint: settings.emulatorHost } : {}),
-    });
+  const pubsub = options.pubsub ?? relayPubSubClient(settings, backoff);
   const topic = pubsub.topic(settings.topic, {
     messageOrdering: true,
     batching: { maxMessages: 1_000, maxBytes: 9 * 1024 * 1024, maxMilliseconds: 1 },

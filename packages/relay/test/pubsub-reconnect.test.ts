@@ -1,0 +1,83 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  startFaultProxy,
+  useTestDatabase,
+  useTestPubSub,
+  waitFor,
+  type FaultProxy,
+} from '@rims/test-harness/vitest';
+import { createRelay, type Relay } from '../src/index.js';
+import { committedEvent, outbox, testLogger, uniqueOrderedTopic } from './helpers.js';
+
+const database = useTestDatabase({ label: 'relay_reconnect' });
+const pubsub = useTestPubSub();
+
+describe('Pub/Sub back after a long outage', () => {
+  let relay: Relay | undefined;
+  let proxy: FaultProxy | undefined;
+  afterEach(async () => {
+    await relay?.stop({ timeout: 2_000 });
+    await proxy?.close();
+  });
+
+  // gRPC's own reconnect backoff grows by 1.6 per failed connection attempt up to 120 s, and a
+  // publish cannot start before the channel reconnects: without a cap, a relay that lived through a
+  // minute of outage sat idle for up to two more after Pub/Sub was back (seen in the e2e test under
+  // faults: no publish for 90 s after the emulator restart).
+  it('publishes again within RELAY_BACKOFF_MAX of it, however many reconnects failed', async () => {
+    const backoffMaxMs = 1_000;
+    const publishTimeoutMs = 1_500;
+    const { topic, received, close } = await uniqueOrderedTopic(pubsub, 'reconnect');
+    proxy = await startFaultProxy(pubsub.host);
+    const faults = proxy;
+    relay = createRelay({
+      databaseUrl: database.url,
+      emulatorHost: faults.host,
+      projectId: pubsub.projectId,
+      topic,
+      logger: testLogger,
+      heartbeatIntervalMs: 300,
+      leaseTtlMs: 5_000,
+      publishTimeoutMs,
+      backoffInitialMs: 50,
+      backoffMaxMs,
+      pollIntervalMs: 100,
+    });
+    const db = database.kysely<unknown>();
+    try {
+      await relay.start();
+      await db.transaction().execute((trx) => outbox.enqueue(trx, [committedEvent('item-reconnect-first')]));
+      await waitFor(() => received.length === 1, { timeoutMs: 20_000, description: 'the first publish' });
+
+      const outage = faults.inject(['drop', 'refuse'], 120_000);
+      const subjects = Array.from({ length: 5 }, (_, i) => `item-reconnect-${String(i)}`);
+      await db.transaction().execute((trx) =>
+        outbox.enqueue(
+          trx,
+          subjects.map((s) => committedEvent(s)),
+        ),
+      );
+      // Six refused attempts: gRPC's next wait would be 1.6^6 s = 16.8 s (±20 %) without the cap.
+      const refusedBefore = faults.counts.refused;
+      await waitFor(() => faults.counts.refused >= refusedBefore + 6, {
+        timeoutMs: 60_000,
+        intervalMs: 20,
+        description: 'six refused reconnect attempts',
+      });
+      faults.heal();
+      await outage;
+      const healed = performance.now();
+      await waitFor(() => received.length === 1 + subjects.length, {
+        timeoutMs: 60_000,
+        intervalMs: 20,
+        description: 'every event of the outage to be published',
+      });
+      const recoveryMs = performance.now() - healed;
+      // One reconnect wait, one publish attempt with its retries, one relay backoff, and slack for a
+      // loaded machine.
+      expect(recoveryMs).toBeLessThan(backoffMaxMs + publishTimeoutMs * 1.25 + backoffMaxMs + 2_000);
+    } finally {
+      await close();
+    }
+  }, 120_000);
+});
