@@ -25,7 +25,7 @@ export interface LanderOptions {
    * policy of its own (then it stays in the backlog, as with the real subscription); default 5.
    */
   readonly maxDeliveryAttempts?: number;
-  /** Wait after a failed batch before pulling again (continuous mode); default 1s. */
+  /** Wait after a failed batch before pulling again (continuous mode), and the longest wait between Pub/Sub reconnect attempts; default 1s. */
   readonly retryDelayMs?: number;
   readonly logger?: MergerLogger;
   readonly meter?: MeterLike;
@@ -128,10 +128,18 @@ export function createLander(options: LanderOptions): Lander {
     description: 'Unwritable messages forwarded to the dead-letter topic',
   });
   const pubsub = options.pubsub;
+  const retryDelayMs = options.retryDelayMs ?? 1_000;
   // The synchronous-pull client, on the same endpoint and credentials (emulator or real) as `pubsub`.
+  // It reconnects no more slowly than the loop retries: gRPC's own reconnect backoff grows to 120 s,
+  // and a lander that lived through a long outage then pulled nothing for minutes after it.
+  const reconnect: Record<`grpc.${string}`, number> = {
+    'grpc.initial_reconnect_backoff_ms': Math.min(1_000, retryDelayMs),
+    'grpc.max_reconnect_backoff_ms': retryDelayMs,
+  };
   const subscriber = new v1.SubscriberClient({
     ...pubsub.options,
     port: pubsub.options.port === undefined ? undefined : Number(pubsub.options.port),
+    ...reconnect,
   });
   const counts = { landed: 0, deadLettered: 0, retried: 0, batches: 0 };
   // Local delivery counts, used only when the subscription has no dead-letter policy.
@@ -304,7 +312,7 @@ export function createLander(options: LanderOptions): Lander {
           } catch (error) {
             if (isStopping()) break;
             logger.error({ err: error }, 'landing a batch failed; retrying');
-            await pause(options.retryDelayMs ?? 1_000);
+            await pause(retryDelayMs);
           }
         }
       })();

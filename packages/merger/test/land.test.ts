@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PubSub } from '@google-cloud/pubsub';
 import { afterAll, describe, expect, it } from 'vitest';
 import { toPubSubMessage } from '@rims/schemas';
-import { useTestPubSub, waitFor } from '@rims/test-harness/vitest';
+import { emulatorClientConfig, startFaultProxy, useTestPubSub, waitFor } from '@rims/test-harness/vitest';
 import {
   UndeliverableMessagesError,
   WarehouseError,
@@ -174,4 +175,56 @@ describe('the lander (local stand-in for the BigQuery subscription) on the Pub/S
     await lander.stop({ timeout: 20_000 });
     expect(lander.report().landed).toBe(1);
   });
+  // gRPC's reconnect backoff grows by 1.6 per failed attempt up to 120 s: without a cap, a lander
+  // that lived through a long outage pulled nothing for minutes after Pub/Sub was back.
+  it('lands again within moments of Pub/Sub coming back, however many reconnects failed', async () => {
+    const { warehouse } = local;
+    const { client, names } = await setUp();
+    const proxy = await startFaultProxy(pubsub.host);
+    const proxied = new PubSub(emulatorClientConfig(proxy.host, pubsub.projectId));
+    const retryDelayMs = 500;
+    const lander = createLander({
+      warehouse,
+      pubsub: proxied,
+      subscription: names.subscription,
+      retryDelayMs,
+    });
+    const topic = client.topic(names.topic);
+    const landed = async (subject: string) =>
+      (await select(warehouse, `SELECT id FROM rims_raw.item_events WHERE subject = '${subject}'`)).length ===
+      1;
+    try {
+      await lander.start();
+      await topic.publishMessage(toPubSubMessage(itemEvent('rims.item.committed.v1', 'reconnect-1', 1)));
+      await waitFor(() => landed('reconnect-1'), {
+        timeoutMs: 20_000,
+        description: 'the first event to land',
+      });
+
+      const outage = proxy.inject(['drop', 'refuse'], 120_000);
+      await topic.publishMessage(toPubSubMessage(itemEvent('rims.item.committed.v1', 'reconnect-2', 1)));
+      // Six refused attempts: gRPC's next wait would be 1.6^6 s = 16.8 s (±20 %) without the cap.
+      const refusedBefore = proxy.counts.refused;
+      await waitFor(() => proxy.counts.refused >= refusedBefore + 6, {
+        timeoutMs: 60_000,
+        intervalMs: 20,
+        description: 'six refused reconnect attempts',
+      });
+      proxy.heal();
+      await outage;
+      const healed = performance.now();
+      await waitFor(() => landed('reconnect-2'), {
+        timeoutMs: 60_000,
+        intervalMs: 50,
+        description: 'the event published during the outage to land',
+      });
+      // A reconnect wait, a pull's own retry sleep (the client's, up to 2 s in a 10 s pull), the
+      // lander's retry delay, and slack for a loaded machine.
+      expect(performance.now() - healed).toBeLessThan(1_000 + 2_000 + retryDelayMs + 2_000);
+    } finally {
+      await lander.stop({ timeout: 20_000 });
+      await proxied.close();
+      await proxy.close();
+    }
+  }, 120_000);
 });
