@@ -25,7 +25,10 @@ export interface LanderOptions {
    * policy of its own (then it stays in the backlog, as with the real subscription); default 5.
    */
   readonly maxDeliveryAttempts?: number;
-  /** Wait after a failed batch before pulling again (continuous mode), and the longest wait between Pub/Sub reconnect attempts; default 1s. */
+  /**
+   * Wait after a failed batch before pulling again (continuous mode), and the longest wait between
+   * Pub/Sub reconnect attempts; default 1s.
+   */
   readonly retryDelayMs?: number;
   readonly logger?: MergerLogger;
   readonly meter?: MeterLike;
@@ -131,7 +134,7 @@ export function createLander(options: LanderOptions): Lander {
   const retryDelayMs = options.retryDelayMs ?? 1_000;
   // The synchronous-pull client, on the same endpoint and credentials (emulator or real) as `pubsub`.
   // It reconnects no more slowly than the loop retries: gRPC's own reconnect backoff grows to 120 s,
-  // and a lander that lived through a long outage then pulled nothing for minutes after it.
+  // so a lander that lived through a long outage could pull nothing for minutes after it.
   const reconnect: Record<`grpc.${string}`, number> = {
     'grpc.initial_reconnect_backoff_ms': Math.min(1_000, retryDelayMs),
     'grpc.max_reconnect_backoff_ms': retryDelayMs,

@@ -13,7 +13,7 @@ export interface PubSubTarget {
  *
  * Why the reconnect options: gRPC waits 1.6 times longer after each failed connection attempt, up
  * to 120 s, and a publish cannot start while its channel waits. A relay that lived through a minute
- * of outage then sat idle for up to two more minutes after Pub/Sub was back. Capped at
+ * of outage could then sit idle for up to two more minutes after Pub/Sub was back. Capped at
  * `backoff.maxMs` (`RELAY_BACKOFF_MAX`), it is publishing again within that after Pub/Sub answers.
  * The attempts are TCP and HTTP/2 handshakes, cheap for Pub/Sub even from many replicas.
  *

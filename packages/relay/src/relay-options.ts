@@ -12,7 +12,11 @@ import type { TracerLike } from './telemetry.js';
 export interface RelayOptions {
   /** PostgreSQL holding the outbox; default `postgres://postgres@127.0.0.1:5432/postgres`. */
   databaseUrl?: string;
-  /** A Pub/Sub client to publish with (the relay does not close it). Default: one made from the next two. */
+  /**
+   * A Pub/Sub client to publish with (the relay does not close it). Default: one made from the next
+   * two, whose reconnect backoff is capped at `backoffMaxMs`; give yours
+   * `'grpc.max_reconnect_backoff_ms'` too, or it may wait up to 120 s to reconnect after an outage.
+   */
   pubsub?: PubSub;
   /** Google Cloud project of the topic; default `rims-local` (works with the emulator). */
   projectId?: string;
