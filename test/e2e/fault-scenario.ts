@@ -31,6 +31,7 @@ import {
   runAudit,
   runMerge,
   type AuditReport,
+  type Warehouse,
 } from '@rims/merger';
 import { createOutbox } from '@rims/outbox';
 import {
@@ -266,7 +267,9 @@ export async function runFaultScenario(options: FaultScenarioOptions): Promise<F
           return Number(rows[0]?.n ?? 0) >= written;
         },
         { timeoutMs: 150_000, intervalMs: 1_000, description: `all ${String(written)} events to land` },
-      );
+      ).catch(async (error: unknown) => {
+        throw new Error(`${String(error)}\n${await describeMissing(db, finalWarehouse, pubsub, startedAt)}`);
+      });
       log('every event has landed');
       await runMerge(finalWarehouse, { lookbackMs: 3_600_000 });
       const audit = await runAudit(finalWarehouse, { lookbackMs: 3_600_000 });
@@ -313,6 +316,43 @@ async function sumSequences(db: Kysely<InventoryDatabase>): Promise<number> {
     n: string | null;
   }>`SELECT sum(last_sequence) AS n FROM rims_outbox.subject_sequences`.execute(db);
   return Number(result.rows[0]?.n ?? 0);
+}
+
+/**
+ * Which written events never landed, with when the relays recorded them published (seconds after
+ * the scenario started, to set beside the chaos log): a failed run's first clue.
+ */
+async function describeMissing(
+  db: Kysely<InventoryDatabase>,
+  warehouse: Warehouse,
+  pubsub: PubSub,
+  startedAt: Date,
+): Promise<string> {
+  // What the dead-letter subscription holds (read, not acknowledged, for 3 s).
+  const deadLettered = new Set<string>();
+  const deadLetters = pubsub.subscription('rims-item-events-dead-letter');
+  deadLetters.on('message', (message: { attributes: Record<string, string> }) => {
+    deadLettered.add(message.attributes['ce-id'] ?? '');
+  });
+  deadLetters.on('error', () => undefined);
+  await sleep(3_000);
+  await deadLetters.close();
+  const landed = new Set(
+    (await warehouse.query('SELECT DISTINCT id FROM rims_raw.item_events')).rows.map((row) => String(row.id)),
+  );
+  const events = await sql<{ id: string; subject: string; sequence: string; published_at: Date | null }>`
+    SELECT id, subject, sequence, published_at FROM rims_outbox.events ORDER BY published_at`.execute(db);
+  const missing = events.rows.filter((event) => !landed.has(event.id));
+  const at = (time: Date | null) =>
+    time === null ? 'never' : `${((time.getTime() - startedAt.getTime()) / 1000).toFixed(1)}s`;
+  return [
+    `${String(missing.length)} of ${String(events.rows.length)} events never landed, ${String(
+      missing.filter((event) => deadLettered.has(event.id)).length,
+    )} of them in the dead-letter subscription (${String(deadLettered.size)} there); recorded published at:`,
+    ...missing
+      .slice(0, 20)
+      .map((event) => `  ${at(event.published_at)} ${event.subject} #${event.sequence} ${event.id}`),
+  ].join('\n');
 }
 
 function expectNoDeadEvents(dead: number): void {
