@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import { PubSub } from '@google-cloud/pubsub';
 import { afterAll, describe, expect, it } from 'vitest';
 import { toPubSubMessage } from '@rims/schemas';
-import { emulatorClientConfig, startFaultProxy, useTestPubSub, waitFor } from '@rims/test-harness/vitest';
+import {
+  emulatorClientConfig,
+  refuseReconnects,
+  startFaultProxy,
+  useTestPubSub,
+  waitFor,
+} from '@rims/test-harness/vitest';
 import {
   UndeliverableMessagesError,
   WarehouseError,
@@ -201,16 +207,9 @@ describe('the lander (local stand-in for the BigQuery subscription) on the Pub/S
         description: 'the first event to land',
       });
 
-      const outage = proxy.inject(['drop', 'refuse'], 120_000);
+      // Six refused reconnects: gRPC's next wait would be 1.6^6 s = 16.8 s (±20 %) without the cap.
+      const outage = refuseReconnects(proxy, 6);
       await topic.publishMessage(toPubSubMessage(itemEvent('rims.item.committed.v1', 'reconnect-2', 1)));
-      // Six refused attempts: gRPC's next wait would be 1.6^6 s = 16.8 s (±20 %) without the cap.
-      const refusedBefore = proxy.counts.refused;
-      await waitFor(() => proxy.counts.refused >= refusedBefore + 6, {
-        timeoutMs: 60_000,
-        intervalMs: 20,
-        description: 'six refused reconnect attempts',
-      });
-      proxy.heal();
       await outage;
       const healed = performance.now();
       await waitFor(() => landed('reconnect-2'), {

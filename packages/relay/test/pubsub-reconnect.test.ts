@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  refuseReconnects,
   startFaultProxy,
   useTestDatabase,
   useTestPubSub,
@@ -49,7 +50,8 @@ describe('Pub/Sub back after a long outage', () => {
       await db.transaction().execute((trx) => outbox.enqueue(trx, [committedEvent('item-reconnect-first')]));
       await waitFor(() => received.length === 1, { timeoutMs: 20_000, description: 'the first publish' });
 
-      const outage = faults.inject(['drop', 'refuse'], 120_000);
+      // Six refused reconnects: gRPC's next wait would be 1.6^6 s = 16.8 s (±20 %) without the cap.
+      const outage = refuseReconnects(faults, 6);
       const subjects = Array.from({ length: 5 }, (_, i) => `item-reconnect-${String(i)}`);
       await db.transaction().execute((trx) =>
         outbox.enqueue(
@@ -57,14 +59,6 @@ describe('Pub/Sub back after a long outage', () => {
           subjects.map((s) => committedEvent(s)),
         ),
       );
-      // Six refused attempts: gRPC's next wait would be 1.6^6 s = 16.8 s (±20 %) without the cap.
-      const refusedBefore = faults.counts.refused;
-      await waitFor(() => faults.counts.refused >= refusedBefore + 6, {
-        timeoutMs: 60_000,
-        intervalMs: 20,
-        description: 'six refused reconnect attempts',
-      });
-      faults.heal();
       await outage;
       const healed = performance.now();
       await waitFor(() => received.length === 1 + subjects.length, {

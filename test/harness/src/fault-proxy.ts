@@ -1,4 +1,5 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { waitFor } from './wait-for.js';
 
 /** The faults a {@link FaultProxy} injects. */
 export type Fault =
@@ -133,4 +134,34 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       );
     },
   };
+}
+
+/**
+ * A Pub/Sub (or any server) outage that ends on the client's `attempts`-th refused reconnect: cuts
+ * every connection through `proxy`, refuses new ones until that many more were refused, then passes
+ * traffic again. A client's reconnect backoff has then grown as after a long outage (gRPC's: about
+ * 1.6^attempts seconds), whatever the machine's speed. Resolves when traffic passes again.
+ *
+ * @example
+ * const outage = refuseReconnects(proxy, 6);
+ * // ... give the client something to send meanwhile
+ * await outage;
+ */
+export async function refuseReconnects(
+  proxy: FaultProxy,
+  attempts: number,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const outage = proxy.inject(['drop', 'refuse'], timeoutMs * 2);
+  const before = proxy.counts.refused;
+  try {
+    await waitFor(() => proxy.counts.refused >= before + attempts, {
+      timeoutMs,
+      intervalMs: 20,
+      description: `${String(attempts)} refused reconnect attempts`,
+    });
+  } finally {
+    proxy.heal();
+    await outage;
+  }
 }

@@ -32,5 +32,5 @@ export { emulatorClientConfig } from './emulator-client-config.js';
 export { startThrowawayPostgres, type ThrowawayPostgres } from './throwaway-postgres.js';
 export { spawnNode, type NodeProcess } from './child-process.js';
 export { readDockerfile, runDeploy, type Dockerfile } from './dockerfile.js';
-export { startFaultProxy, type FaultProxy, type Fault } from './fault-proxy.js';
+export { refuseReconnects, startFaultProxy, type FaultProxy, type Fault } from './fault-proxy.js';
 export { seededRandom } from './seeded-random.js';
