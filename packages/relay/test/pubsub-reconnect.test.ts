@@ -23,8 +23,8 @@ describe('Pub/Sub back after a long outage', () => {
 
   // gRPC's own reconnect backoff grows by 1.6 per failed connection attempt up to 120 s, and a
   // publish cannot start before the channel reconnects: without a cap, a relay that lived through a
-  // minute of outage sat idle for up to two more after Pub/Sub was back (seen in the e2e test under
-  // faults: no publish for 90 s after the emulator restart).
+  // minute of outage could sit idle for up to two more after Pub/Sub was back (the likely cause of
+  // an e2e run under faults that published nothing for 90 s after the emulator restart).
   it('publishes again within RELAY_BACKOFF_MAX of it, however many reconnects failed', async () => {
     const backoffMaxMs = 1_000;
     const publishTimeoutMs = 1_500;
