@@ -202,14 +202,33 @@ describe('rims-relay', () => {
     relays.push(relay);
     await relay.httpPort();
     const subjects = Array.from({ length: 30 }, (_, i) => `item-t-${String(i)}`);
-    const producing = enqueueRoundRobin(db, subjects, 100, 30);
-    await waitFor(() => received.length >= 300, {
-      timeoutMs: 20_000,
-      description: '300 events before SIGTERM',
-    });
-    const signalled = Date.now();
-    relay.child.kill('SIGTERM');
-    expect(await relay.exited).toEqual({ code: 0, signal: null });
+    // Writers keep writing until the relay has exited, so the SIGTERM lands mid-stream however fast
+    // the relay is (a fixed 3,000 events were all published before it on one loaded run).
+    const stopWriting = new AbortController();
+    // A function, not the property: the flag changes while the loop awaits.
+    const writing = () => !stopWriting.signal.aborted;
+    let rounds = 0;
+    const producing = (async () => {
+      while (writing()) {
+        await enqueueRoundRobin(db, subjects, 1, 30);
+        rounds += 1;
+      }
+      return rounds * subjects.length;
+    })();
+    let signalled: number;
+    let exited: Awaited<typeof relay.exited>;
+    try {
+      await waitFor(() => received.length >= 300, {
+        timeoutMs: 20_000,
+        description: '300 events before SIGTERM',
+      });
+      signalled = Date.now();
+      relay.child.kill('SIGTERM');
+      exited = await relay.exited;
+    } finally {
+      stopWriting.abort();
+    }
+    expect(exited).toEqual({ code: 0, signal: null });
     expect(Date.now() - signalled, 'within RELAY_SHUTDOWN_TIMEOUT (5 s) and the time to close').toBeLessThan(
       7_000,
     );
@@ -236,7 +255,7 @@ describe('rims-relay', () => {
       timeoutMs: 20_000,
       description: 'all events',
     });
-    expect(outOfOrder(received, 100)).toEqual([]);
+    expect(outOfOrder(received, rounds)).toEqual([]);
     await close();
   });
 

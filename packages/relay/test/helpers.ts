@@ -15,6 +15,24 @@ export const RELAY_BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url
 /** A logger for in-process relays in tests: warnings and errors only, on stderr. */
 export const testLogger = pino({ level: process.env.RELAY_TEST_LOG ?? 'silent' }, pino.destination(2));
 
+/**
+ * A logger that keeps an in-process relay's warnings and errors, for a failing test to show: the
+ * last `keep` lines, one JSON object each.
+ */
+export function keptLogger(keep = 20): { logger: typeof testLogger; lines: () => string[] } {
+  const lines: string[] = [];
+  const logger = pino(
+    { level: 'warn' },
+    {
+      write(line: string) {
+        lines.push(line.trimEnd());
+        if (lines.length > keep) lines.shift();
+      },
+    },
+  );
+  return { logger, lines: () => [...lines] };
+}
+
 export const outbox = createOutbox({ source: '//rims/relay-test' });
 
 /** A committed event for `subject`, valid per the catalogue. */
