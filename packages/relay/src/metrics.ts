@@ -13,6 +13,7 @@ export interface RelayMetrics {
   readonly dead: Gauge;
   readonly leasesHeld: Gauge;
   readonly inFlight: Gauge;
+  readonly requestWindow: Gauge;
   readonly listenerConnected: Gauge;
   readonly waiting: Gauge;
   readonly heartbeatPublishLagSeconds: Gauge;
@@ -80,6 +81,11 @@ export function createRelayMetrics(options: { process?: boolean } = {}): RelayMe
     inFlight: new Gauge({
       name: 'rims_relay_in_flight_events',
       help: 'Events handed to Pub/Sub and not yet recorded as published.',
+      registers,
+    }),
+    requestWindow: new Gauge({
+      name: 'rims_relay_publish_request_window',
+      help: 'Publish requests (subject batches) this replica lets be in flight: +Inf normally; after systemic Pub/Sub failures it is halved per wave and grows back by one per accepted batch.',
       registers,
     }),
     listenerConnected: new Gauge({

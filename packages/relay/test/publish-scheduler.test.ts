@@ -73,9 +73,16 @@ describe('the publish scheduler', () => {
   it('blocks a subject at its first rejected message, before the batch has settled', () => {
     const s = scheduler();
     const first = plan(s);
-    const [batch] = s.fetched(first.id, rows('item', 1, 3), 0, [0]);
+    const [batch, ...others] = s.fetched(
+      first.id,
+      [...rows('item', 1, 3), ...rows('b', 4, 4), ...rows('c', 5, 5)],
+      0,
+      [0],
+    );
     if (!batch) throw new Error('no batch');
     s.messageSettled(batch.batchId, 0, unavailable, 1);
+    // (The other subjects' batches are accepted, which leaves room for a request after the wave.)
+    for (const other of others) s.messageSettled(other.batchId, 0, undefined, 1);
     const next = plan(s, 1_000);
     expect(next.skipSubjects).toEqual(['item']);
   });
@@ -144,5 +151,92 @@ describe('the publish scheduler', () => {
     const failure = failureOf(s.sendFailed(batch.batchId, 1, unavailable, 1));
     expect(failure.row.position).toBe('1');
     expect(s.eventsInFlight).toBe(0);
+  });
+
+  it('halves the requests in flight after a wave of systemic failures, then grows them by one per window accepted', () => {
+    const s = scheduler();
+    const subjects = Array.from({ length: 40 }, (_, i) => `item-${String(i)}`);
+    const pendingRows = subjects.flatMap((subject, i) => rows(subject, i + 1, i + 1));
+    expect(s.requestWindow).toBe(Infinity);
+    const wave = s.fetched(plan(s).id, pendingRows, 0, [0]);
+    expect(wave).toHaveLength(40);
+    // Pub/Sub answers none in time: the first failure cuts the window to half of the 40 in flight;
+    // the rest, sent before the cut, cut nothing more.
+    const failures = wave.map((batch) => failureOf(s.messageSettled(batch.batchId, 0, unavailable, 1)));
+    expect(s.requestWindow).toBe(20);
+    for (const failure of failures) s.failureRecorded(failure, { attempts: 0, dead: false }, 2);
+
+    // After the pause only the 20 oldest subjects go out, and no fetch runs while they are out.
+    const after = s.pausedUntil + 1;
+    const retry = s.fetched(plan(s, after).id, pendingRows, after, [0]);
+    expect(retry.map((batch) => batch.subject)).toEqual(subjects.slice(0, 20));
+    expect(s.requestsInFlight).toBe(20);
+    expect(s.nextFetch(after, [0])).toBe('window-full');
+
+    // Where Pub/Sub fell behind, the window grows by one per window's worth of accepted batches.
+    for (const batch of retry) {
+      expect(s.messageSettled(batch.batchId, 0, undefined, after)).toEqual({
+        kind: 'mark',
+        positions: batch.rows.map((row) => row.position),
+      });
+      s.marked(batch.batchId);
+    }
+    expect(s.requestWindow).toBe(21);
+    const rest = s.fetched(plan(s, after).id, pendingRows.slice(20), after, [0]);
+    expect(rest.map((batch) => batch.subject)).toEqual(subjects.slice(20));
+  });
+
+  it('keeps one request probing through an outage, then doubles back to where Pub/Sub kept up', () => {
+    const s = scheduler();
+    let now = 0;
+    const pendingRows = Array.from({ length: 16 }, (_, i) => rows(`item-${String(i)}`, i + 1, i + 1)).flat();
+    for (let wave = 0; wave < 6; wave++) {
+      const sent = s.fetched(plan(s, now).id, pendingRows, now, [0]);
+      expect(sent.length).toBe(Math.max(1, 16 >> wave));
+      for (const batch of sent) {
+        s.failureRecorded(failureOf(s.messageSettled(batch.batchId, 0, unavailable, now)), undefined, now);
+      }
+      now = s.pausedUntil + 1;
+    }
+    expect(s.requestWindow).toBe(1);
+
+    // Pub/Sub is back: 1, 2, 4, 8 requests (the half of the 16 in flight when it first failed),
+    // then one more per 8 accepted.
+    const windows: number[] = [];
+    let left = pendingRows;
+    while (left.length > 0) {
+      const sent = s.fetched(plan(s, now).id, left, now, [0]);
+      windows.push(sent.length);
+      for (const batch of sent) {
+        s.messageSettled(batch.batchId, 0, undefined, now);
+        s.marked(batch.batchId);
+      }
+      const done = new Set(sent.map((batch) => batch.subject));
+      left = left.filter((row) => !done.has(row.subject));
+    }
+    expect(windows).toEqual([1, 2, 4, 8, 1]);
+    expect(s.requestWindow).toBe(9);
+  });
+
+  it('holds the window while Pub/Sub answers slower than slowPublishMs', () => {
+    const s = new PublishScheduler<SchedulerRow>({
+      batchSize: 100,
+      maxInFlight: 1_000,
+      backoff: { initialMs: 10, maxMs: 100 },
+      slowPublishMs: 500,
+      random: () => 0.5,
+    });
+    const [failing, other] = s.fetched(plan(s).id, [...rows('a', 1, 1), ...rows('b', 2, 2)], 0, [0]);
+    if (!failing || !other) throw new Error('no batches');
+    s.failureRecorded(failureOf(s.messageSettled(failing.batchId, 0, unavailable, 1)), undefined, 1);
+    expect(s.requestWindow).toBe(1);
+    // Accepted, but 900 ms after it was sent: no growth. A quick one grows it.
+    s.messageSettled(other.batchId, 0, undefined, 900);
+    expect(s.requestWindow).toBe(1);
+    const now = s.pausedUntil + 1;
+    const [quick] = s.fetched(plan(s, now).id, rows('a', 1, 1), now, [0]);
+    if (!quick) throw new Error('no batch');
+    s.messageSettled(quick.batchId, 0, undefined, now + 20);
+    expect(s.requestWindow).toBe(2);
   });
 });

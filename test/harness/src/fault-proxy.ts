@@ -28,6 +28,15 @@ export interface FaultProxy {
    * event, such as the client's n-th reconnect attempt, rather than after a fixed time.
    */
   heal(): void;
+  /**
+   * Lets at most `bytesPerSecond` through from clients to the target, across all connections, in
+   * arrival order; the rest queues in the proxy (undefined: no limit). What a server that does less
+   * than it is sent looks like: requests a client gave up on still wait their turn ahead of its
+   * retries. Answers are not slowed.
+   */
+  throttle(bytesPerSecond: number | undefined): void;
+  /** Bytes from clients queued by {@link throttle} and not yet passed on. */
+  readonly throttled: number;
   /** How many connections were cut, refused and stalled so far. */
   readonly counts: { readonly dropped: number; readonly refused: number; readonly stalls: number };
   close(): Promise<void>;
@@ -59,8 +68,13 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     const pair = { client, upstream };
     pairs.add(pair);
     // While stalled, bytes are held back (not lost): TCP does not lose bytes, it only delays them.
-    const pipe = (from: Socket, to: Socket) => {
+    const pipe = (from: Socket, to: Socket, limited: boolean) => {
       from.on('data', (chunk: Buffer) => {
+        if (limited && bytesPerSecond !== undefined) {
+          link.push({ to, chunk });
+          throttled += chunk.length;
+          return;
+        }
         if (!stalled) {
           to.write(chunk);
           return;
@@ -73,8 +87,8 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         waiting.push(resume);
       });
     };
-    pipe(client, upstream);
-    pipe(upstream, client);
+    pipe(client, upstream, true);
+    pipe(upstream, client, false);
     const end = () => {
       pairs.delete(pair);
       client.destroy();
@@ -84,6 +98,24 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     upstream.on('close', end);
   });
   let waiting: (() => void)[] = [];
+  // The throttled link: chunks in arrival order, a budget refilled every tick.
+  let bytesPerSecond: number | undefined;
+  let link: { to: Socket; chunk: Buffer }[] = [];
+  let throttled = 0;
+  let budget = 0;
+  const TICK_MS = 10;
+  const ticker = setInterval(() => {
+    if (bytesPerSecond === undefined) return;
+    budget = Math.min(budget + (bytesPerSecond * TICK_MS) / 1_000, bytesPerSecond);
+    while (link.length > 0 && budget > 0) {
+      const next = link.shift();
+      if (!next) break;
+      budget -= next.chunk.length;
+      throttled -= next.chunk.length;
+      if (!next.to.destroyed) next.to.write(next.chunk);
+    }
+  }, TICK_MS);
+  ticker.unref();
   let endWindow: (() => void) | undefined;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
@@ -122,7 +154,19 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     heal() {
       endWindow?.();
     },
+    throttle(limit) {
+      bytesPerSecond = limit;
+      if (limit !== undefined) return;
+      // Unthrottled: what queued goes through at once, in order.
+      for (const { to, chunk } of link) if (!to.destroyed) to.write(chunk);
+      link = [];
+      throttled = 0;
+    },
+    get throttled() {
+      return throttled;
+    },
     close() {
+      clearInterval(ticker);
       for (const { client, upstream } of pairs) {
         client.destroy();
         upstream.destroy();

@@ -95,7 +95,9 @@ export class PublishLoop {
       batchSize: options.batchSize,
       maxInFlight: options.maxInFlight,
       backoff: options.backoff,
+      slowPublishMs: options.publishTimeoutMs / 2,
     });
+    options.metrics.requestWindow.set(this.scheduler.requestWindow);
   }
 
   /** Events handed to Pub/Sub and not yet recorded. */
@@ -161,7 +163,9 @@ export class PublishLoop {
 
     while (!this.stopping) {
       const now = performance.now();
-      if (now < this.nextFetchAt) {
+      // The pause after a costly fetch lasts while the window keeps a fetch costly: when a failure
+      // wave empties it, the relay fetches again at once (it sat idle for up to 18 s after one).
+      if (now < this.nextFetchAt && this.scheduler.eventsInFlight >= this.options.batchSize) {
         // Wake-ups (publishes settling, NOTIFY, lease changes) within the pause fold into the fetch
         // at its end.
         await this.wake.wait(this.nextFetchAt - now);
@@ -349,6 +353,7 @@ export class PublishLoop {
 
   private afterBatch(): void {
     this.options.metrics.inFlight.set(this.scheduler.eventsInFlight);
+    this.options.metrics.requestWindow.set(this.scheduler.requestWindow);
     if (this.scheduler.outstanding === 0) {
       for (const resolve of this.settledWaiters.splice(0)) resolve();
     }

@@ -18,6 +18,11 @@ export interface SchedulerSettings {
   /** Most events handed to Pub/Sub and not yet recorded, across subjects. */
   readonly maxInFlight: number;
   readonly backoff: BackoffOptions;
+  /**
+   * A batch accepted later than this after it was sent does not grow the request window: Pub/Sub is
+   * keeping up only just (see PublishScheduler's requestLimit). Default: every accepted batch grows it.
+   */
+  readonly slowPublishMs?: number;
   /** For backoff jitter; the simulation passes a seeded one. Default Math.random. */
   readonly random?: () => number;
 }

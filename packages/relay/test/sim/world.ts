@@ -174,19 +174,23 @@ export class World {
     const [operation] = this.operations.splice(index, 1);
     if (!operation) return;
     switch (operation.kind) {
-      case 'fetch':
+      case 'fetch': {
         if (operation.rows === undefined) {
           operation.rows = this.snapshot(operation.plan);
           this.operations.push(operation);
           return;
         }
         if (!operation.replica.alive) return;
-        for (const command of operation.replica.scheduler.fetched(
-          operation.plan.id,
-          operation.rows,
-          this.now,
-          [...operation.replica.held],
-        )) {
+        const { scheduler } = operation.replica;
+        const commands = scheduler.fetched(operation.plan.id, operation.rows, this.now, [
+          ...operation.replica.held,
+        ]);
+        if (commands.length > 0 && scheduler.requestsInFlight > scheduler.requestWindow) {
+          throw new SimViolation(
+            `${String(scheduler.requestsInFlight)} requests in flight after a fetch, over the window of ${String(scheduler.requestWindow)}`,
+          );
+        }
+        for (const command of commands) {
           for (const [index, row] of command.rows.entries()) {
             this.add(operation.replica, row, (error) => {
               const failure = error ? { error, kind: classifyFailure(error) } : undefined;
@@ -201,6 +205,7 @@ export class World {
           }
         }
         return;
+      }
       case 'request':
         this.answer(operation);
         return;
