@@ -1,4 +1,5 @@
 import { backoffDelay } from '../backoff.js';
+import { RequestWindow } from './request-window.js';
 import type {
   BatchOutcome,
   FailureDecision,
@@ -40,8 +41,9 @@ interface Batch<R extends SchedulerRow> {
   firstFailed: number | undefined;
   /** Sent in isolation: one event, nothing else of its subject outstanding or sent behind it. */
   readonly alone: boolean;
-  /** How many times the request window had been cut when the batch was sent. */
+  /** Cuts of the request window when the batch was sent (see RequestWindow.failed). */
   readonly windowCuts: number;
+  /** When the batch was handed to the client, for its latency. */
   readonly sentAt: number;
 }
 
@@ -84,34 +86,14 @@ export class PublishScheduler<R extends SchedulerRow> {
   private systemicFailures = 0;
   private recordings = 0;
   private stopping = false;
-  /**
-   * Publish requests (one per subject batch) allowed in flight, as TCP paces its window: unlimited
-   * until Pub/Sub fails systemically. Then the first failure of a request sent since the last cut
-   * halves the requests in flight (down to 1; stale requests failing late cut no more). Each
-   * accepted batch adds one while below {@link growLinearlyFrom} (doubling per round trip), and a
-   * window's worth of them add one above it. Why: a slow or recovering Pub/Sub sent every subject
-   * at once answers few of them within the deadline while it still does the work, and every wave of
-   * retries fails the same way (a niced emulator given 2,500 subjects at once failed them all;
-   * likely why a loaded CI run failed every publish for 100 s after the emulator restarted).
-   * During an outage it also means one subject probes instead of all retrying.
-   */
-  private requestLimit = Infinity;
-  /**
-   * Half the window at the last cut that followed an accepted batch: a cut during an outage (no
-   * batch accepted since the previous one) lowers the window but not this, so recovery doubles up
-   * to where Pub/Sub last kept up.
-   */
-  private growLinearlyFrom = Infinity;
-  private acceptedSinceCut = true;
-  /** Batches accepted since the window last grew, while it grows linearly. */
-  private acceptedTowardsGrowth = 0;
+  /** Limits the publish requests in flight after systemic failures (see RequestWindow). */
+  private readonly window: RequestWindow;
   /** Batches handed to the client whose messages have not all settled. */
   private requests = 0;
-  /** Cuts of the request window so far: a failure of a batch sent before the last cut cuts no more. */
-  private windowCuts = 0;
 
   constructor(private readonly settings: SchedulerSettings) {
     this.random = settings.random ?? Math.random;
+    this.window = new RequestWindow(settings.slowPublishMs);
   }
 
   /** Events handed to Pub/Sub and not yet recorded (or failed). */
@@ -134,9 +116,9 @@ export class PublishScheduler<R extends SchedulerRow> {
     return this.requests;
   }
 
-  /** Publish requests allowed in flight now: Infinity unless Pub/Sub failed systemically (see the field). */
+  /** Publish requests allowed in flight now: Infinity unless Pub/Sub failed systemically. */
   get requestWindow(): number {
-    return this.requestLimit;
+    return this.window.size;
   }
 
   /** Until when every subject waits after systemic failures. */
@@ -186,7 +168,7 @@ export class PublishScheduler<R extends SchedulerRow> {
     if (now < this.pauseUntil) return 'paused';
     if (publishable.length === 0) return 'no-partitions';
     const room = this.settings.maxInFlight - this.inFlight.size;
-    if (room <= 0 || this.requests >= this.requestLimit) return 'window-full';
+    if (room <= 0 || this.requests >= this.window.size) return 'window-full';
     const skipSubjects: string[] = [];
     for (const [subject, state] of this.subjects) {
       if (this.blocked(state, now)) skipSubjects.push(subject);
@@ -233,7 +215,7 @@ export class PublishScheduler<R extends SchedulerRow> {
     const commands: PublishCommand<R>[] = [];
     for (const [subject, events] of bySubject) {
       // The oldest subjects first (rows come in position order); the rest wait for the next fetch.
-      if (this.requests >= this.requestLimit) break;
+      if (this.requests >= this.window.size) break;
       let state = this.subjects.get(subject);
       if (state && (state.disruptedAt > fetch.issuedAt || this.blocked(state, now))) continue;
       state ??= this.newSubject(events[0]?.lease_partition ?? 0);
@@ -246,7 +228,7 @@ export class PublishScheduler<R extends SchedulerRow> {
         settled: 0,
         firstFailed: undefined,
         alone: state.isolate,
-        windowCuts: this.windowCuts,
+        windowCuts: this.window.cuts,
         sentAt: now,
       });
       for (const row of batch) this.inFlight.add(row.position);
@@ -281,14 +263,7 @@ export class PublishScheduler<R extends SchedulerRow> {
     for (const row of batch.rows.slice(accepted.length)) this.inFlight.delete(row.position);
     if (accepted.length > 0) {
       this.systemicFailures = 0;
-      this.acceptedSinceCut = true;
-      if (now - batch.sentAt > (this.settings.slowPublishMs ?? Infinity)) {
-        // Pub/Sub keeps up only just: hold the window.
-      } else if (this.requestLimit < this.growLinearlyFrom) this.requestLimit += 1;
-      else if (this.requestLimit !== Infinity && ++this.acceptedTowardsGrowth >= this.requestLimit) {
-        this.requestLimit += 1;
-        this.acceptedTowardsGrowth = 0;
-      }
+      this.window.accepted(now - batch.sentAt);
       return { kind: 'mark', positions: accepted.map((row) => row.position) };
     }
     return { kind: 'done', failure: this.finishBatch(batchId) };
@@ -405,14 +380,7 @@ export class PublishScheduler<R extends SchedulerRow> {
       // subjects failing in one wave (an outage fails them all at once) count as one failure, and
       // each failed retry after a pause doubles the pause.
       if (now >= this.pauseUntil) this.systemicFailures += 1;
-      // Once per window: requests sent before the last cut, failing late, do not cut it again.
-      if (batch.windowCuts === this.windowCuts) {
-        this.windowCuts += 1;
-        this.requestLimit = Math.max(1, Math.floor(Math.min(this.requestLimit, this.requests) / 2));
-        if (this.acceptedSinceCut) this.growLinearlyFrom = this.requestLimit;
-        this.acceptedSinceCut = false;
-        this.acceptedTowardsGrowth = 0;
-      }
+      this.window.failed(batch.windowCuts, this.requests);
       this.pauseUntil = Math.max(
         this.pauseUntil,
         now + backoffDelay(this.systemicFailures, this.settings.backoff, this.random),

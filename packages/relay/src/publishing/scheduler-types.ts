@@ -20,7 +20,7 @@ export interface SchedulerSettings {
   readonly backoff: BackoffOptions;
   /**
    * A batch accepted later than this after it was sent does not grow the request window: Pub/Sub is
-   * keeping up only just (see PublishScheduler's requestLimit). Default: every accepted batch grows it.
+   * keeping up only just (see RequestWindow). Default: every accepted batch grows it.
    */
   readonly slowPublishMs?: number;
   /** For backoff jitter; the simulation passes a seeded one. Default Math.random. */
