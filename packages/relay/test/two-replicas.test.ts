@@ -89,7 +89,13 @@ describe('two relay processes', () => {
     );
     expect(published[0]).toBeGreaterThan(0);
     expect(published[1]).toBeGreaterThan(0);
-    expect((published[0] ?? 0) + (published[1] ?? 0)).toBe(total);
+    // Each event is published once, unless a replica stalled past its lease TTL and the other took
+    // over events it had published and not yet recorded (at least once; a loaded CI run published
+    // 14,562). Then the replica that lost them says so.
+    const takeovers = relays.filter((r) => r.output().includes('leases were taken over by another replica'));
+    const sum = (published[0] ?? 0) + (published[1] ?? 0);
+    if (takeovers.length === 0) expect(sum).toBe(total);
+    else expect(sum).toBeGreaterThanOrEqual(total);
 
     // SIGTERM: both drain, release their leases, deregister and exit 0.
     for (const relay of relays) relay.child.kill('SIGTERM');

@@ -1,0 +1,140 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  refuseReconnects,
+  startFaultProxy,
+  useTestDatabase,
+  useTestPubSub,
+  waitFor,
+  type FaultProxy,
+} from '@rims/test-harness/vitest';
+import { createRelay, type Relay, type RelayOptions } from '../src/index.js';
+import {
+  committedEvent,
+  countEvents,
+  distinctIds,
+  keptLogger,
+  outbox,
+  uniqueOrderedTopic,
+} from './helpers.js';
+
+const database = useTestDatabase({ label: 'relay_pubsub_degraded' });
+const pubsub = useTestPubSub();
+
+/** A relay publishing to `topic` through `faults`, with short backoffs and polls. */
+function relayThrough(faults: FaultProxy, topic: string, options: Partial<RelayOptions>): Relay {
+  return createRelay({
+    databaseUrl: database.url,
+    emulatorHost: faults.host,
+    projectId: pubsub.projectId,
+    topic,
+    backoffInitialMs: 50,
+    backoffMaxMs: 1_000,
+    pollIntervalMs: 100,
+    ...options,
+  });
+}
+
+describe('a degraded Pub/Sub', () => {
+  let relay: Relay | undefined;
+  let proxy: FaultProxy | undefined;
+  afterEach(async () => {
+    await relay?.stop({ timeout: 2_000 });
+    await proxy?.close();
+  });
+
+  // gRPC's own reconnect backoff grows by 1.6 per failed connection attempt up to 120 s, and a
+  // publish cannot start before the channel reconnects: without a cap, a relay that lived through a
+  // minute of outage could sit idle for up to two more after Pub/Sub was back (the likely cause of
+  // an e2e run under faults that published nothing for 90 s after the emulator restart).
+  it('back after a long outage: publishes again within RELAY_BACKOFF_MAX, however many reconnects failed', async () => {
+    const backoffMaxMs = 1_000;
+    const publishTimeoutMs = 1_500;
+    const { topic, received, close } = await uniqueOrderedTopic(pubsub, 'reconnect');
+    proxy = await startFaultProxy(pubsub.host);
+    const faults = proxy;
+    const logs = keptLogger(5);
+    relay = relayThrough(faults, topic, {
+      logger: logs.logger,
+      heartbeatIntervalMs: 300,
+      leaseTtlMs: 5_000,
+      publishTimeoutMs,
+      backoffMaxMs,
+    });
+    const db = database.kysely<unknown>();
+    try {
+      await relay.start();
+      await db.transaction().execute((trx) => outbox.enqueue(trx, [committedEvent('item-reconnect-first')]));
+      await waitFor(() => received.length >= 1, { timeoutMs: 20_000, description: 'the first publish' });
+
+      // Six refused reconnects: gRPC's next wait would be 1.6^6 s = 16.8 s (±20 %) without the cap.
+      const outage = refuseReconnects(faults, 6);
+      const subjects = Array.from({ length: 5 }, (_, i) => `item-reconnect-${String(i)}`);
+      await db.transaction().execute((trx) =>
+        outbox.enqueue(
+          trx,
+          subjects.map((s) => committedEvent(s)),
+        ),
+      );
+      await outage;
+      const healed = performance.now();
+      // Distinct events: a publish answered after its deadline is sent again (at least once).
+      await waitFor(() => distinctIds(received).size === 1 + subjects.length, {
+        timeoutMs: 60_000,
+        intervalMs: 20,
+        description: () =>
+          `every event of the outage to be published; received ${String(received.length)} messages of ${[
+            ...new Set(received.map((r) => r.event.subject)),
+          ].join(', ')}; the relay's last warnings:\n${logs.lines().join('\n')}`,
+      });
+      const recoveryMs = performance.now() - healed;
+      // One reconnect wait, one publish attempt with its retries, one relay backoff, and slack for a
+      // loaded machine.
+      expect(recoveryMs).toBeLessThan(backoffMaxMs + publishTimeoutMs * 1.25 + backoffMaxMs + 2_000);
+    } finally {
+      await close();
+    }
+  }, 120_000);
+
+  // A backlog over many subjects goes out as one request per subject, all at once. Through a link
+  // that passes a fraction of them within the publish deadline, the requests the client gave up on
+  // still go through ahead of their retries: without a limit on the requests in flight every wave
+  // of retries fails behind the last, and the backlog never drains (a niced emulator, and likely a
+  // loaded CI run after an emulator restart, did the same).
+  it('doing less than it is sent: drains a backlog of many subjects by sending fewer requests at a time', async () => {
+    const subjects = Array.from({ length: 300 }, (_, i) => `item-slow-${String(i).padStart(3, '0')}`);
+    const { topic, received, close } = await uniqueOrderedTopic(pubsub, 'slow');
+    proxy = await startFaultProxy(pubsub.host);
+    const faults = proxy;
+    const logs = keptLogger(5);
+    const db = database.kysely<unknown>();
+    try {
+      await db.transaction().execute((trx) =>
+        outbox.enqueue(
+          trx,
+          subjects.map((s) => committedEvent(s)),
+        ),
+      );
+      faults.throttle(30_000);
+      relay = relayThrough(faults, topic, {
+        logger: logs.logger,
+        publishTimeoutMs: 1_500,
+        heartbeatEventIntervalMs: 0,
+      });
+      await relay.start();
+      const published = () => new Set(received.map((r) => r.event.subject)).size;
+      await waitFor(() => published() === subjects.length, {
+        timeoutMs: 90_000,
+        intervalMs: 100,
+        description: () =>
+          `every subject to be published; ${String(published())} were, ${String(faults.throttled)} bytes wait in the link; the relay's last warnings:\n${logs.lines().join('\n')}`,
+      });
+      // ... and recorded: nothing is left pending.
+      await waitFor(async () => (await countEvents(db, 'pending')) === 0, {
+        timeoutMs: 10_000,
+        description: 'every event to be recorded published',
+      });
+    } finally {
+      await close();
+    }
+  }, 120_000);
+});
