@@ -165,7 +165,7 @@ export class PublishLoop {
       const now = performance.now();
       // The pause after a costly fetch lasts while the window keeps a fetch costly: when a failure
       // wave empties it, the relay fetches again at once (it sat idle for up to 18 s after one).
-      if (now < this.nextFetchAt && this.scheduler.eventsInFlight >= this.options.batchSize) {
+      if (now < this.nextFetchAt && this.fetchScansBatch()) {
         // Wake-ups (publishes settling, NOTIFY, lease changes) within the pause fold into the fetch
         // at its end.
         await this.wake.wait(this.nextFetchAt - now);
@@ -252,8 +252,7 @@ export class PublishLoop {
   private paceAfter(fetchStarted: number, full: boolean): void {
     const now = performance.now();
     const took = now - fetchStarted;
-    const costly =
-      !full && this.scheduler.eventsInFlight >= this.options.batchSize && took > this.options.lingerMs;
+    const costly = !full && this.fetchScansBatch() && took > this.options.lingerMs;
     this.nextFetchAt = costly ? now + FETCH_PAUSE_FACTOR * took : 0;
   }
 
@@ -360,6 +359,11 @@ export class PublishLoop {
     // Freed subjects are fetched again once the window has drained to half: one fetch then serves
     // many of them, instead of one scan of the in-flight rows per finished publish.
     if (this.scheduler.eventsInFlight <= this.lowWater()) this.wake.notify();
+  }
+
+  /** A batch or more in flight: a fetch scans at least that many in-flight rows (see paceAfter). */
+  private fetchScansBatch(): boolean {
+    return this.scheduler.eventsInFlight >= this.options.batchSize;
   }
 
   private lowWater(): number {
