@@ -104,9 +104,11 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   let throttled = 0;
   let budget = 0;
   const TICK_MS = 10;
-  const ticker = setInterval(() => {
-    if (bytesPerSecond === undefined) return;
-    budget = Math.min(budget + (bytesPerSecond * TICK_MS) / 1_000, bytesPerSecond);
+  // Runs only while a throttle is set: unthrottled proxies wake no timer.
+  let ticker: NodeJS.Timeout | undefined;
+  const tick = () => {
+    const rate = bytesPerSecond ?? Infinity;
+    budget = Math.min(budget + (rate * TICK_MS) / 1_000, rate);
     while (link.length > 0 && budget > 0) {
       const next = link.shift();
       if (!next) break;
@@ -114,8 +116,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       throttled -= next.chunk.length;
       if (!next.to.destroyed) next.to.write(next.chunk);
     }
-  }, TICK_MS);
-  ticker.unref();
+  };
   let endWindow: (() => void) | undefined;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
@@ -156,7 +157,12 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     },
     throttle(limit) {
       bytesPerSecond = limit;
-      if (limit !== undefined) return;
+      if (limit !== undefined) {
+        ticker ??= setInterval(tick, TICK_MS).unref();
+        return;
+      }
+      clearInterval(ticker);
+      ticker = undefined;
       // Unthrottled: what queued goes through at once, in order.
       for (const { to, chunk } of link) if (!to.destroyed) to.write(chunk);
       link = [];
