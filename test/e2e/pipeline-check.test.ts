@@ -63,13 +63,20 @@ function landAndMerge(options: { merge: boolean } = { merge: true }) {
   });
 }
 
-/** Keeps the pipeline moving for `ms`, as the scheduled jobs would. */
-async function keepMoving(ms: number, options: { merge: boolean } = { merge: true }) {
+/**
+ * Keeps the pipeline moving for `ms`, as the scheduled jobs would, and returns the longest pass: the
+ * period of this test's "schedule", which is however long one land and merge takes on this machine.
+ */
+async function keepMoving(ms: number, options: { merge: boolean } = { merge: true }): Promise<number> {
   const until = Date.now() + ms;
+  let slowestMs = 0;
   while (Date.now() < until) {
+    const started = Date.now();
     await landAndMerge(options);
+    slowestMs = Math.max(slowestMs, Date.now() - started);
     await sleep(200);
   }
+  return slowestMs;
 }
 
 function check(thresholds: { maxLagMs?: number; maxRejectedRatio?: number } = {}): Promise<CheckReport> {
@@ -142,18 +149,24 @@ afterAll(async () => {
 
 describe('rims-merger check on a running pipeline', () => {
   it('passes on a healthy pipeline, every check within its threshold', async () => {
-    await keepMoving(2_000);
-    const report = await check();
-    expect(verdicts(report), JSON.stringify(report.checks)).toEqual({
-      'heartbeat-age': 'ok',
-      'heartbeat-lag': 'ok',
-      'rejected-ratio': 'ok',
-      'dead-letters': 'ok',
-      'failed-runs': 'ok',
-    });
+    // As in production, the freshness threshold must exceed the merge schedule's period. Here that
+    // period is one land and merge: 0.5 s on an idle machine, 2-4 s seen on a loaded one, where a
+    // fixed 3 s failed a healthy pipeline (the age it reports counts the merge that brought the heartbeat).
+    const periodMs = await keepMoving(2_000);
+    const maxLagMs = MAX_LAG_MS + periodMs;
+    const report = await check({ maxLagMs });
+    expect(verdicts(report), `${JSON.stringify(report.checks)}, merge period ${String(periodMs)} ms`).toEqual(
+      {
+        'heartbeat-age': 'ok',
+        'heartbeat-lag': 'ok',
+        'rejected-ratio': 'ok',
+        'dead-letters': 'ok',
+        'failed-runs': 'ok',
+      },
+    );
     expect(report.ok).toBe(true);
     const age = report.checks.find((line) => line.name === 'heartbeat-age')?.value ?? Infinity;
-    expect(age).toBeLessThan(MAX_LAG_MS / 1000);
+    expect(age).toBeLessThan(maxLagMs / 1000);
   }, 60_000);
 
   it('takes the documented consumer filter on the ce-type attribute every heartbeat carries', async () => {
