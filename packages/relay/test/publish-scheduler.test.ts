@@ -187,17 +187,31 @@ describe('the publish scheduler', () => {
   });
 
   it('keeps one request probing through an outage, then doubles back to where Pub/Sub kept up', () => {
-    const s = scheduler();
+    const s = new PublishScheduler<SchedulerRow>({
+      batchSize: 5_000,
+      maxInFlight: 10_000,
+      backoff: { initialMs: 10, maxMs: 100 },
+      random: () => 0.5,
+    });
     let now = 0;
     const pendingRows = Array.from({ length: 16 }, (_, i) => rows(`item-${String(i)}`, i + 1, i + 1)).flat();
-    for (let wave = 0; wave < 6; wave++) {
-      const sent = s.fetched(plan(s, now).id, pendingRows, now, [0]);
-      expect(sent.length).toBe(Math.max(1, 16 >> wave));
+    // The first wave fails: half of it goes out again. When none of that half gets through either,
+    // one request probes (halving on, 16 subjects took 4 more waves to get there, 2,500 took 11).
+    // A fetch brings 100 rows per request allowed, not a batch the window cannot send.
+    const waves: number[] = [];
+    const limits: number[] = [];
+    for (let wave = 0; wave < 5; wave++) {
+      const next = plan(s, now);
+      limits.push(next.limit);
+      const sent = s.fetched(next.id, pendingRows, now, [0]);
+      waves.push(sent.length);
       for (const batch of sent) {
         s.failureRecorded(failureOf(s.messageSettled(batch.batchId, 0, unavailable, now)), undefined, now);
       }
       now = s.pausedUntil + 1;
     }
+    expect(waves).toEqual([16, 8, 1, 1, 1]);
+    expect(limits).toEqual([5_000, 800, 100, 100, 100]);
     expect(s.requestWindow).toBe(1);
 
     // Pub/Sub is back: 1, 2, 4, 8 requests (the half of the 16 in flight when it first failed),

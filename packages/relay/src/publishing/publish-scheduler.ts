@@ -15,6 +15,13 @@ import type {
 
 export type * from './scheduler-types.js';
 
+/**
+ * Rows fetched per request the window still allows. While the window is small (after systemic
+ * failures) a full batch would mostly be rows the window cannot send: through an outage, each probe
+ * of one subject fetched up to 5,000 rows. At 50 or more requests allowed, the batch size bounds.
+ */
+const ROWS_PER_ALLOWED_REQUEST = 100;
+
 interface SubjectState<R extends SchedulerRow> {
   readonly partition: number;
   /** Publish batches of the subject handed to the client and not finished (recorded, or failed). */
@@ -168,7 +175,8 @@ export class PublishScheduler<R extends SchedulerRow> {
     if (now < this.pauseUntil) return 'paused';
     if (publishable.length === 0) return 'no-partitions';
     const room = this.settings.maxInFlight - this.inFlight.size;
-    if (room <= 0 || this.requests >= this.window.size) return 'window-full';
+    const requestRoom = this.window.size - this.requests;
+    if (room <= 0 || requestRoom <= 0) return 'window-full';
     const skipSubjects: string[] = [];
     for (const [subject, state] of this.subjects) {
       if (this.blocked(state, now)) skipSubjects.push(subject);
@@ -184,7 +192,7 @@ export class PublishScheduler<R extends SchedulerRow> {
       partitions: [...publishable].sort((a, b) => a - b),
       skipSubjects,
       skipPositions: [...this.inFlight],
-      limit: Math.min(this.settings.batchSize, room),
+      limit: Math.min(this.settings.batchSize, room, requestRoom * ROWS_PER_ALLOWED_REQUEST),
     };
   }
 

@@ -2,7 +2,8 @@
  * How many publish requests (one per subject batch) a replica lets be in flight, paced as TCP paces
  * its congestion window: unlimited until Pub/Sub fails systemically. Then the first failure of a
  * request sent since the last cut halves the requests in flight (down to 1; requests sent before the
- * cut, failing late, cut no more). Each accepted request adds one while the window is below half of
+ * cut, failing late, cut no more), or leaves one when none was accepted since the previous cut
+ * (Pub/Sub answers nothing: an outage). Each accepted request adds one while the window is below half of
  * where Pub/Sub last fell behind (doubling per round trip), and a window's worth of them add one
  * above it; one answered later than `slowMs` adds nothing.
  *
@@ -64,8 +65,15 @@ export class RequestWindow {
   failed(cutsWhenSent: number, inFlight: number): void {
     if (cutsWhenSent !== this.cutCount) return;
     this.cutCount += 1;
-    this.limit = Math.max(1, Math.floor(Math.min(this.limit, inFlight) / 2));
-    if (this.acceptedSinceCut) this.growLinearlyFrom = this.limit;
+    if (this.acceptedSinceCut) {
+      this.limit = Math.max(1, Math.floor(Math.min(this.limit, inFlight) / 2));
+      this.growLinearlyFrom = this.limit;
+    } else {
+      // Nothing got through since the last cut: one request probes, as TCP restarts from one segment
+      // after a retransmission timeout. Halving instead took 11 waves to get 2,500 subjects down to
+      // one probe through an outage, each wave's failures written to the outbox.
+      this.limit = 1;
+    }
     this.acceptedSinceCut = false;
     this.acceptedTowardsGrowth = 0;
   }

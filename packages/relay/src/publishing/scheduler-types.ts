@@ -35,6 +35,7 @@ export interface FetchPlan {
   readonly skipSubjects: readonly string[];
   /** Positions handed to Pub/Sub and not yet recorded: never fetched twice. */
   readonly skipPositions: readonly string[];
+  /** At most the batch size, the room under maxInFlight, and 100 rows per request the window allows. */
   readonly limit: number;
 }
 
