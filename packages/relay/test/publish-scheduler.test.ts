@@ -196,7 +196,7 @@ describe('the publish scheduler', () => {
     let now = 0;
     const pendingRows = Array.from({ length: 16 }, (_, i) => rows(`item-${String(i)}`, i + 1, i + 1)).flat();
     // The first wave fails: half of it goes out again. When none of that half gets through either,
-    // one request probes (halving on, 16 subjects took 4 more waves to get there, 2,500 took 11).
+    // one request probes (halving on, 16 subjects took 2 more waves to get there).
     // A fetch brings 100 rows per request allowed, not a batch the window cannot send.
     const waves: number[] = [];
     const limits: number[] = [];
