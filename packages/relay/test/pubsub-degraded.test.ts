@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   refuseReconnects,
@@ -14,6 +15,7 @@ import {
   distinctIds,
   keptLogger,
   outbox,
+  testLogger,
   uniqueOrderedTopic,
 } from './helpers.js';
 
@@ -94,6 +96,73 @@ describe('a degraded Pub/Sub', () => {
       await close();
     }
   }, 120_000);
+
+  // Each failed request is written to the outbox (its event's last error), so every subject retrying
+  // in every wave of an outage rewrites every pending row, again and again. The window gets to one
+  // probe in two waves: the first halves the requests, the second, with nothing accepted since,
+  // leaves one (halving on, these 200 subjects failed 396 times before it got there).
+  it('unreachable: one request probes after two failed waves, and all goes out once it is back', async () => {
+    const subjects = Array.from({ length: 200 }, (_, i) => `item-down-${String(i).padStart(3, '0')}`);
+    const { topic, received, close } = await uniqueOrderedTopic(pubsub, 'down');
+    proxy = await startFaultProxy(pubsub.host);
+    const faults = proxy;
+    const db = database.kysely<unknown>();
+    const outage = faults.inject(['drop', 'refuse'], 120_000);
+    try {
+      await db.transaction().execute((trx) =>
+        outbox.enqueue(
+          trx,
+          subjects.map((s) => committedEvent(s)),
+        ),
+      );
+      const probing = relayThrough(faults, topic, {
+        logger: testLogger,
+        publishTimeoutMs: 1_500,
+        heartbeatEventIntervalMs: 0,
+      });
+      relay = probing;
+      await probing.start();
+      const total = async (name: string) =>
+        ((await probing.metrics.getSingleMetric(name)?.get())?.values ?? []).reduce(
+          (sum, v) => sum + v.value,
+          0,
+        );
+      const window = () => total('rims_relay_publish_request_window');
+      const failures = () => total('rims_relay_publish_retries_total');
+      let seen = '';
+      await waitFor(
+        async () => {
+          const size = await window();
+          seen = `the window is ${String(size)} after ${String(await failures())} failures`;
+          return size === 1;
+        },
+        { timeoutMs: 20_000, intervalMs: 50, description: () => `one request to probe; ${seen}` },
+      );
+      await sleep(1_000); // the rest of the second wave is recorded
+      const afterTwoWaves = await failures();
+      expect(afterTwoWaves).toBeLessThanOrEqual(subjects.length * 1.5 + 1);
+      await sleep(3_000);
+      expect(await window()).toBe(1);
+      // A probe per publish deadline (1.5 s) and backoff at most: two or three, not a wave of many.
+      expect((await failures()) - afterTwoWaves).toBeLessThanOrEqual(4);
+
+      faults.heal();
+      await outage;
+      await waitFor(() => new Set(received.map((r) => r.event.subject)).size === subjects.length, {
+        timeoutMs: 30_000,
+        intervalMs: 100,
+        description: () =>
+          `every subject to be published once Pub/Sub is back; ${String(received.length)} messages`,
+      });
+      await waitFor(async () => (await countEvents(db, 'pending')) === 0, {
+        timeoutMs: 10_000,
+        description: 'every event to be recorded published',
+      });
+    } finally {
+      faults.heal();
+      await close();
+    }
+  }, 90_000);
 
   // A backlog over many subjects goes out as one request per subject, all at once. Through a link
   // that passes a fraction of them within the publish deadline, the requests the client gave up on
