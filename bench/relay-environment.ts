@@ -71,6 +71,10 @@ export async function relayBenchEnvironment(
         .catch(() => undefined);
       await pubsub.close();
       await db.destroy();
+      // Kysely ends the pool only if it used it; a benchmark that queried `pool` alone (the latency
+      // one) left idle clients, which the DROP below terminated, crashing the process before the
+      // emulator was stopped: two emulators outlived runs of it.
+      if (!pool.ending) await pool.end();
       await dropDatabase(postgres.url, name);
       await emulator.stop();
       await server.stop();
