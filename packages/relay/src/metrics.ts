@@ -85,7 +85,7 @@ export function createRelayMetrics(options: { process?: boolean } = {}): RelayMe
     }),
     requestWindow: new Gauge({
       name: 'rims_relay_publish_request_window',
-      help: 'Publish requests (subject batches) this replica lets be in flight: +Inf until Pub/Sub fails systemically; then halved by a failure and grown back as requests are accepted.',
+      help: 'Publish requests (subject batches) this replica lets be in flight: +Inf until Pub/Sub fails systemically; then halved by a failure (down to 1 when nothing was accepted since the last cut) and grown back as requests are accepted.',
       registers,
     }),
     listenerConnected: new Gauge({
