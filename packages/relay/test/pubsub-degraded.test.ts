@@ -13,6 +13,7 @@ import {
   committedEvent,
   countEvents,
   distinctIds,
+  enqueueRoundRobin,
   keptLogger,
   outbox,
   testLogger,
@@ -71,12 +72,7 @@ describe('a degraded Pub/Sub', () => {
       // Six refused reconnects: gRPC's next wait would be 1.6^6 s = 16.8 s (±20 %) without the cap.
       const outage = refuseReconnects(faults, 6);
       const subjects = Array.from({ length: 5 }, (_, i) => `item-reconnect-${String(i)}`);
-      await db.transaction().execute((trx) =>
-        outbox.enqueue(
-          trx,
-          subjects.map((s) => committedEvent(s)),
-        ),
-      );
+      await enqueueRoundRobin(db, subjects, 1, subjects.length);
       await outage;
       const healed = performance.now();
       // Distinct events: a publish answered after its deadline is sent again (at least once).
@@ -109,12 +105,7 @@ describe('a degraded Pub/Sub', () => {
     const db = database.kysely<unknown>();
     const outage = faults.inject(['drop', 'refuse'], 120_000);
     try {
-      await db.transaction().execute((trx) =>
-        outbox.enqueue(
-          trx,
-          subjects.map((s) => committedEvent(s)),
-        ),
-      );
+      await enqueueRoundRobin(db, subjects, 1, subjects.length);
       const probing = relayThrough(faults, topic, {
         logger: testLogger,
         publishTimeoutMs: 1_500,
@@ -175,12 +166,7 @@ describe('a degraded Pub/Sub', () => {
     const logs = keptLogger(5);
     const db = database.kysely<unknown>();
     try {
-      await db.transaction().execute((trx) =>
-        outbox.enqueue(
-          trx,
-          subjects.map((s) => committedEvent(s)),
-        ),
-      );
+      await enqueueRoundRobin(db, subjects, 1, subjects.length);
       faults.throttle(30_000);
       relay = relayThrough(faults, topic, {
         logger: logs.logger,
