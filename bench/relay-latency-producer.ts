@@ -1,10 +1,12 @@
 /**
  * The producer of bench/relay-latency, in a process of its own so that it offers its load on time
- * whatever the relay does: commits one event per transaction at a steady rate, with
- * `outbox.transaction` (the event travels with COMMIT, the documented fastest way), and reports each
- * event's commit time (wall clock, sub-millisecond) to the parent over IPC.
+ * whatever the relay does: commits events at a steady rate (events/s), one per transaction or a
+ * few per transaction on consecutive subjects, with `outbox.transaction` (the events travel with
+ * COMMIT, the documented fastest way), and reports each event's commit time (wall clock,
+ * sub-millisecond) to the parent over IPC.
  *
- * Usage (by bench/relay-latency.ts): relay-latency-producer.ts <database url> <rate> <seconds> <notify|quiet>
+ * Usage (by bench/relay-latency.ts):
+ * relay-latency-producer.ts <database url> <events/s> <seconds> <notify|quiet> [events per commit, default 1]
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kysely, PostgresDialect } from 'kysely';
@@ -17,8 +19,9 @@ export type ProducerMessage =
   | { kind: 'committed'; events: [id: string, committedAt: number][] }
   | { kind: 'done'; offeredPerSecond: number };
 
-const [url, rateText, secondsText, notify] = process.argv.slice(2);
+const [url, rateText, secondsText, notify, perCommitText] = process.argv.slice(2);
 const RATE = Number(rateText);
+const PER_COMMIT = Number(perCommitText ?? '1');
 const total = RATE * Number(secondsText);
 const SUBJECTS = 200;
 const TICK_MS = 10;
@@ -56,19 +59,22 @@ const commits: Promise<void>[] = [];
 const started = performance.now();
 let sent = 0;
 const commitOne = () => {
-  const subject = `item-${String(sent % SUBJECTS)}`;
+  const subjects = Array.from({ length: PER_COMMIT }, (_, k) => `item-${String((sent + k) % SUBJECTS)}`);
   commits.push(
     outbox
-      .transaction(db, (_trx, events) => Promise.resolve(events.add(committedEvent(subject))))
-      .then(([id]) => {
-        if (id) committed.push([id, now()]);
+      .transaction(db, (_trx, events) =>
+        Promise.resolve(events.add(subjects.map((subject) => committedEvent(subject)))),
+      )
+      .then((ids) => {
+        const at = now();
+        for (const id of ids) committed.push([id, at]);
       }),
   );
-  sent += 1;
+  sent += PER_COMMIT;
 };
 while (sent < total) {
-  // A steady schedule: event k starts at k / RATE seconds, whatever earlier ones are doing; the
-  // events that fell due while this loop slept start together.
+  // A steady schedule: event k starts at k / RATE seconds (with the commit holding it), whatever
+  // earlier ones are doing; the events that fell due while this loop slept start together.
   const due = Math.min(total, Math.floor(((performance.now() - started) * RATE) / 1000) + 1);
   while (sent < due) commitOne();
   if (sent >= total) break;

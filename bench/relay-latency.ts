@@ -16,11 +16,16 @@
  *
  * Modes, at each rate of `--rates` (default 500 and 5,000 events/s):
  * - relay: the defaults (adaptive NOTIFY: writers notify only while the relay waits; the relay
- *   lingers 5 ms while active);
+ *   lingers 5 ms while active), the producer committing one event per transaction;
  * - publish_only: the baseline above;
  * - publish_only_loaded: the same baseline while the producer commits at the same rate into the
  *   outbox with no relay running, so PostgreSQL and the producer share the cores as in a relay
  *   round: on these 2 shared cores that load alone moves the emulator's answers (see README).
+ * And at each `--grouped` load (default 5000x10: 5,000 events/s in transactions of 10 events, on
+ * consecutive subjects), `relay_<rate>_commits_of_<n>` and `publish_only_loaded_<rate>_commits_of_<n>`:
+ * on these 2 cores PostgreSQL commits one-event transactions at about 2,000/s at most beside the
+ * relay, so the one-event producer never offers 5,000 events/s; in transactions of 10 it does, and
+ * the relay's latency at that event rate shows.
  * Every round also reports the CPU this process used per second of the round (`cpu_of_a_core`):
  * the relay's own in relay rounds, the publisher's in the baselines.
  * And once per round at `--sparse-rate` (default 10 events/s, gaps longer than the idle threshold,
@@ -28,7 +33,9 @@
  * Modes alternate within each round, so drift on this shared machine hits all alike; each round's
  * p50 and p99 are kept, and the results give their median, min and max over `--rounds` (default 5).
  *
- * Usage: pnpm bench:relay-latency [--rates 500,5000] [--seconds 5] [--rounds 5] [--sparse-rate 10] [--sparse-seconds 5]
+ * Usage: pnpm bench:relay-latency [--rates 500,5000] [--grouped 5000x10] [--seconds 5] [--rounds 5]
+ *   [--sparse-rate 10] [--sparse-seconds 5]
+ * (`--grouped ''`: no grouped load.)
  * Writes bench/results/relay-latency.json.
  */
 import { randomUUID } from 'node:crypto';
@@ -51,6 +58,7 @@ import { percentile, ratio, spread, writeResults, type Spread } from './results.
 const { values } = parseArgs({
   options: {
     rates: { type: 'string', default: '500,5000' },
+    grouped: { type: 'string', default: '5000x10' },
     seconds: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '5' },
     'sparse-rate': { type: 'string', default: '10' },
@@ -58,6 +66,23 @@ const { values } = parseArgs({
   },
 });
 const RATES = values.rates.split(',').map(Number);
+/** A producer's load: events per second, in transactions of `perCommit` events. */
+interface Load {
+  readonly rate: number;
+  readonly perCommit: number;
+}
+const GROUPED: Load[] = values.grouped
+  .split(',')
+  .filter((text) => text !== '')
+  .map((text) => {
+    const [rate, perCommit] = text.split('x').map(Number);
+    if (!rate || !perCommit) throw new Error(`--grouped ${text}: expected <events/s>x<events per commit>`);
+    return { rate, perCommit };
+  });
+const LOADS: Load[] = [...RATES.map((rate) => ({ rate, perCommit: 1 })), ...GROUPED];
+/** The mode name of `load`: `relay_5000`, `relay_5000_commits_of_10`. */
+const loadName = (mode: string, { rate, perCommit }: Load) =>
+  `${mode}_${String(rate)}${perCommit === 1 ? '' : `_commits_of_${String(perCommit)}`}`;
 const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
 const SPARSE_RATE = Number(values['sparse-rate']);
@@ -155,8 +180,8 @@ function cpuShareSince(): () => number {
   };
 }
 
-/** The relay with its defaults, fed by the producer process at `rate` for `seconds`. */
-async function relayRound(rate: number, seconds: number): Promise<Round> {
+/** The relay with its defaults, fed by the producer process at `load` for `seconds`. */
+async function relayRound({ rate, perCommit }: Load, seconds: number): Promise<Round> {
   const committedAt = new Map<string, number>();
   const publishedAt = new Map<string, number>();
   const relay = createRelay({
@@ -174,7 +199,7 @@ async function relayRound(rate: number, seconds: number): Promise<Round> {
   const cpuShare = cpuShareSince();
   const notificationsBefore = notifications;
   // The producer runs in its own process, so its schedule does not wait on the relay's work.
-  const producer = fork(PRODUCER, [url, String(rate), String(seconds), 'notify'], {
+  const producer = fork(PRODUCER, [url, String(rate), String(seconds), 'notify', String(perCommit)], {
     execArgv: ['--import', 'tsx'],
   });
   const offered = await new Promise<number>((resolve, reject) => {
@@ -276,13 +301,14 @@ async function publishOnlyRound(rate: number, seconds: number): Promise<Round> {
 }
 
 /**
- * The baseline under the relay round's other load: the producer commits at `rate` into the outbox
+ * The baseline under the relay round's other load: the producer commits at `load` into the outbox
  * (no relay runs, nothing is published from it) while this process publishes as in
  * {@link publishOnlyRound}. What the emulator and the client take when PostgreSQL and the producer
  * share the cores as they do in a relay round; the rows it leaves are deleted after.
  */
-async function loadedPublishOnlyRound(rate: number, seconds: number): Promise<Round> {
-  const producer = fork(PRODUCER, [url, String(rate), String(seconds), 'quiet'], {
+async function loadedPublishOnlyRound(load: Load, seconds: number): Promise<Round> {
+  const { rate, perCommit } = load;
+  const producer = fork(PRODUCER, [url, String(rate), String(seconds), 'quiet', String(perCommit)], {
     execArgv: ['--import', 'tsx'],
   });
   const finished = new Promise<void>((resolve, reject) => {
@@ -314,16 +340,21 @@ const record = (name: ModeName, round: Round) => {
 
 try {
   // Warm-up (JIT here and in the emulator, connections, the topic), not counted.
-  await relayRound(RATES[0] ?? 500, 5);
+  await relayRound({ rate: RATES[0] ?? 500, perCommit: 1 }, 5);
   await publishOnlyRound(RATES[0] ?? 500, 3);
   for (let round = 0; round < ROUNDS; round++) {
     console.log(`round ${String(round + 1)}`);
-    for (const rate of RATES) {
-      record(`relay_${String(rate)}`, await relayRound(rate, SECONDS));
-      record(`publish_only_${String(rate)}`, await publishOnlyRound(rate, SECONDS));
-      record(`publish_only_loaded_${String(rate)}`, await loadedPublishOnlyRound(rate, SECONDS));
+    const baselines = new Set<number>();
+    for (const load of LOADS) {
+      record(loadName('relay', load), await relayRound(load, SECONDS));
+      // The bare baseline depends on the event rate only: once per rate.
+      if (!baselines.has(load.rate)) {
+        baselines.add(load.rate);
+        record(`publish_only_${String(load.rate)}`, await publishOnlyRound(load.rate, SECONDS));
+      }
+      record(loadName('publish_only_loaded', load), await loadedPublishOnlyRound(load, SECONDS));
     }
-    record('sparse_relay', await relayRound(SPARSE_RATE, SPARSE_SECONDS));
+    record('sparse_relay', await relayRound({ rate: SPARSE_RATE, perCommit: 1 }, SPARSE_SECONDS));
     record('sparse_publish_only', await publishOnlyRound(SPARSE_RATE, SPARSE_SECONDS));
   }
   const figures = Object.fromEntries(
@@ -354,26 +385,25 @@ try {
   ) as Record<string, { p50_ms: Spread; p99_ms: Spread }>;
   const ratios: Record<string, number> = {};
   const targets: Record<string, number> = {};
-  for (const rate of RATES) {
-    const relay = figures[`relay_${String(rate)}`];
-    const baseline = figures[`publish_only_${String(rate)}`];
-    const loaded = figures[`publish_only_loaded_${String(rate)}`];
+  for (const load of LOADS) {
+    const name = loadName('relay', load);
+    const relay = figures[name];
+    const baseline = figures[`publish_only_${String(load.rate)}`];
+    const loaded = figures[loadName('publish_only_loaded', load)];
     if (!relay || !baseline || !loaded) continue;
-    ratios[`relay_${String(rate)}_p50_ms`] = relay.p50_ms.median;
-    ratios[`relay_${String(rate)}_p99_ms`] = relay.p99_ms.median;
-    ratios[`relay_${String(rate)}_p50_vs_publish_only_p50`] = ratio(
-      relay.p50_ms.median,
-      baseline.p50_ms.median,
-    );
-    ratios[`relay_${String(rate)}_p50_vs_loaded_publish_only_p50`] = ratio(
-      relay.p50_ms.median,
-      loaded.p50_ms.median,
-    );
-    targets[`relay_${String(rate)}_p50_ms`] = 10;
-    targets[`relay_${String(rate)}_p99_ms`] = 50;
+    ratios[`${name}_p50_ms`] = relay.p50_ms.median;
+    ratios[`${name}_p99_ms`] = relay.p99_ms.median;
+    ratios[`${name}_p50_vs_publish_only_p50`] = ratio(relay.p50_ms.median, baseline.p50_ms.median);
+    ratios[`${name}_p50_vs_loaded_publish_only_p50`] = ratio(relay.p50_ms.median, loaded.p50_ms.median);
+    targets[`${name}_p50_ms`] = 10;
+    targets[`${name}_p99_ms`] = 50;
   }
   writeResults('relay-latency', {
     rates: RATES,
+    grouped: GROUPED.map(({ rate, perCommit }) => ({
+      events_per_second: rate,
+      events_per_commit: perCommit,
+    })),
     rounds: ROUNDS,
     seconds_per_round: SECONDS,
     sparse_offered_per_second: SPARSE_RATE,
