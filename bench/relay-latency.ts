@@ -2,8 +2,9 @@
  * bench/relay-latency: commit-to-publish latency at fixed offered loads, round after round, beside a
  * publish-only baseline at the same rate measured in the same rounds, so the relay's own share shows.
  *
- * A producer process (bench/relay-latency-producer.ts) commits one event per transaction at a steady
- * rate over 200 subjects while a relay in this process publishes them. Latency is from the moment
+ * A producer process (bench/relay-latency-producer.ts) commits events at a steady rate over 200
+ * subjects, one per transaction unless the load says otherwise, while a relay in this process
+ * publishes them (the rounds: bench/relay-latency-rounds.ts). Latency is from the moment
  * COMMIT returns to the producer to the moment Pub/Sub acknowledges the publish to the relay
  * (`onPublished`), both on the wall clock at sub-millisecond resolution. The baseline publishes the
  * same kind of messages at the same rate from this process with the relay's client settings, no
@@ -38,22 +39,13 @@
  * (`--grouped ''`: no grouped load.)
  * Writes bench/results/relay-latency.json.
  */
-import { randomUUID } from 'node:crypto';
-import { fork } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { PubSub, Topic } from '@google-cloud/pubsub';
 import pg from 'pg';
-import { pino } from 'pino';
 import { outboxWakeChannel } from '@rims/outbox';
-import { RELAY_DEFAULTS, createRelay } from '@rims/relay';
-import { buildCloudEvent, toPubSubMessage } from '@rims/schemas';
-import { waitFor } from '@rims/test-harness';
-import type { ProducerMessage } from './relay-latency-producer.js';
-import { committedEvent } from './committed-event.js';
+import { RELAY_DEFAULTS } from '@rims/relay';
+import { latencyRounds, SUBJECTS, type Load, type Round } from './relay-latency-rounds.js';
 import { relayBenchEnvironment } from './relay-environment.js';
-import { percentile, ratio, spread, writeResults, type Spread } from './results.js';
+import { ratio, spread, writeResults, type Spread } from './results.js';
 
 const { values } = parseArgs({
   options: {
@@ -66,11 +58,6 @@ const { values } = parseArgs({
   },
 });
 const RATES = values.rates.split(',').map(Number);
-/** A producer's load: events per second, in transactions of `perCommit` events. */
-interface Load {
-  readonly rate: number;
-  readonly perCommit: number;
-}
 const GROUPED: Load[] = values.grouped
   .split(',')
   .filter((text) => text !== '')
@@ -87,242 +74,17 @@ const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
 const SPARSE_RATE = Number(values['sparse-rate']);
 const SPARSE_SECONDS = Number(values['sparse-seconds']);
-const SUBJECTS = 200;
-/** The relay's own client settings (packages/relay/src/runtime/boot.ts). */
-const TOPIC_OPTIONS = {
-  messageOrdering: true,
-  batching: { maxMessages: 1_000, maxBytes: 9 * 1024 * 1024, maxMilliseconds: 1 },
-  gaxOpts: { timeout: 4_000 },
-};
-const TICK_MS = 10;
 
 const env = await relayBenchEnvironment('bench_relay_latency');
-const { url, pubsub, topicName } = env;
-const PRODUCER = fileURLToPath(new URL('./relay-latency-producer.ts', import.meta.url));
-const now = () => performance.timeOrigin + performance.now();
 
-const listener = new pg.Client({ connectionString: url });
+const listener = new pg.Client({ connectionString: env.url });
 await listener.connect();
 let notifications = 0;
 listener.on('notification', () => {
   notifications += 1;
 });
 await listener.query(`LISTEN ${pg.escapeIdentifier(outboxWakeChannel('rims_outbox'))}`);
-
-/** One round of one mode. */
-interface Round {
-  p50: number;
-  p99: number;
-  max: number;
-  offeredPerSecond: number;
-  events: number;
-  /** CPU this process used over the round, per second of wall time (the relay's, or the publisher's). */
-  cpuOfACore?: number;
-  /** Relay only: notifications writers sent per commit, and each event's latency split at hand-over. */
-  notificationsPerCommit?: number;
-  split?: HandOverSplit;
-}
-
-/** p50 and p99 of the two parts of the relay's latency, in ms. */
-interface HandOverSplit {
-  commitToHandOverP50: number;
-  commitToHandOverP99: number;
-  handOverToAckP50: number;
-  handOverToAckP99: number;
-}
-
-/** When the relay handed each event to the client, by event id; filled by {@link recordingHandOver}. */
-const handedOverAt = new Map<string, number>();
-
-/**
- * `pubsub` as the relay sees it, except that each topic it opens records when every message is
- * handed to the client. Only `topic` is changed; every other member is the client's own. The relay
- * publishes with a callback (packages/relay/src/publishing/pubsub-port.ts), so nothing is returned.
- */
-function recordingHandOver(client: PubSub): PubSub {
-  return new Proxy(client, {
-    get(target, property) {
-      const value: unknown = Reflect.get(target, property, target);
-      if (property !== 'topic' || typeof value !== 'function') {
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      }
-      return (...args: Parameters<PubSub['topic']>) => {
-        const topic = target.topic(...args);
-        const publishMessage = topic.publishMessage.bind(topic);
-        topic.publishMessage = ((...call: Parameters<Topic['publishMessage']>) => {
-          const id = call[0].attributes?.['ce-id'];
-          if (id !== undefined) handedOverAt.set(id, now());
-          publishMessage(...call);
-        }) as Topic['publishMessage'];
-        return topic;
-      };
-    },
-  });
-}
-
-function summary(latencies: number[], offeredPerSecond: number): Round {
-  return {
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    max: percentile(latencies, 100),
-    offeredPerSecond,
-    events: latencies.length,
-  };
-}
-
-/** Starts a CPU reading of this process: the returned function gives CPU seconds per wall second since. */
-function cpuShareSince(): () => number {
-  const cpuBefore = process.cpuUsage();
-  const wallBefore = performance.now();
-  return () => {
-    const cpu = process.cpuUsage(cpuBefore);
-    return ratio((cpu.user + cpu.system) / 1000, performance.now() - wallBefore);
-  };
-}
-
-/** The relay with its defaults, fed by the producer process at `load` for `seconds`. */
-async function relayRound({ rate, perCommit }: Load, seconds: number): Promise<Round> {
-  const committedAt = new Map<string, number>();
-  const publishedAt = new Map<string, number>();
-  const relay = createRelay({
-    databaseUrl: url,
-    pubsub: recordingHandOver(pubsub),
-    topic: topicName,
-    logger: pino({ level: 'warn' }),
-    heartbeatEventIntervalMs: 0,
-    onPublished: (events) => {
-      const at = now();
-      for (const event of events) publishedAt.set(event.id, at);
-    },
-  });
-  await relay.start();
-  const cpuShare = cpuShareSince();
-  const notificationsBefore = notifications;
-  // The producer runs in its own process, so its schedule does not wait on the relay's work.
-  const producer = fork(PRODUCER, [url, String(rate), String(seconds), 'notify', String(perCommit)], {
-    execArgv: ['--import', 'tsx'],
-  });
-  const offered = await new Promise<number>((resolve, reject) => {
-    producer.on('message', (message: ProducerMessage) => {
-      if (message.kind === 'committed') for (const [id, at] of message.events) committedAt.set(id, at);
-      else resolve(message.offeredPerSecond);
-    });
-    producer.once('exit', (code) => {
-      if (code !== 0) reject(new Error(`the producer exited with code ${String(code)}`));
-    });
-  });
-  await waitFor(() => [...committedAt.keys()].every((id) => publishedAt.has(id)), {
-    timeoutMs: 60_000,
-    intervalMs: 20,
-    description: `every event at ${String(rate)}/s to be published`,
-  });
-  const cpuOfACore = cpuShare();
-  const notified = notifications - notificationsBefore;
-  await relay.stop({ timeout: 10_000 });
-  // An event acknowledged (or handed over) before its producer saw COMMIT return counts as 0 ms.
-  const latencies: number[] = [];
-  const toHandOver: number[] = [];
-  const toAck: number[] = [];
-  for (const [id, at] of committedAt) {
-    const published = publishedAt.get(id) ?? at;
-    const handedOver = Math.min(published, Math.max(at, handedOverAt.get(id) ?? at));
-    latencies.push(Math.max(0, published - at));
-    toHandOver.push(handedOver - at);
-    toAck.push(published - handedOver);
-  }
-  handedOverAt.clear();
-  return {
-    ...summary(latencies, offered),
-    cpuOfACore,
-    notificationsPerCommit: ratio(notified, latencies.length),
-    split: {
-      commitToHandOverP50: percentile(toHandOver, 50),
-      commitToHandOverP99: percentile(toHandOver, 99),
-      handOverToAckP50: percentile(toAck, 50),
-      handOverToAckP99: percentile(toAck, 99),
-    },
-  };
-}
-
-/** The baseline: the same steady schedule, publishing straight to the emulator, no database. */
-async function publishOnlyRound(rate: number, seconds: number): Promise<Round> {
-  const topic = pubsub.topic(topicName, TOPIC_OPTIONS);
-  const total = Math.round(rate * seconds);
-  const sequences = new Map<string, number>();
-  const latencies: number[] = [];
-  const acks: Promise<void>[] = [];
-  let failures = 0;
-  const publishOne = (k: number) => {
-    const subject = `item-${String(k % SUBJECTS)}`;
-    const sequence = (sequences.get(subject) ?? 0) + 1;
-    sequences.set(subject, sequence);
-    const { type, data } = committedEvent(subject);
-    const message = toPubSubMessage(
-      buildCloudEvent({
-        id: randomUUID(),
-        source: '//rims/bench',
-        type,
-        subject,
-        time: new Date(),
-        sequence,
-        data,
-      }),
-    );
-    const sent = now();
-    acks.push(
-      topic.publishMessage(message).then(
-        () => {
-          latencies.push(now() - sent);
-        },
-        () => {
-          // Past the client's deadline on this shared machine: counted, and its key resumed.
-          failures += 1;
-          topic.resumePublishing(subject);
-        },
-      ),
-    );
-  };
-  const started = performance.now();
-  const cpuShare = cpuShareSince();
-  let sent = 0;
-  while (sent < total) {
-    // As the producer does: event k is due at k / rate seconds; those due while this slept go together.
-    const due = Math.min(total, Math.floor(((performance.now() - started) * rate) / 1000) + 1);
-    while (sent < due) publishOne(sent++);
-    if (sent >= total) break;
-    const nextAt = started + (sent * 1000) / rate;
-    await sleep(Math.max(0, Math.min(TICK_MS, nextAt - performance.now())));
-  }
-  const offered = total / ((performance.now() - started) / 1000);
-  await Promise.all(acks);
-  const cpuOfACore = cpuShare();
-  if (failures > 0) console.warn(`publish-only: ${String(failures)} publishes failed (not counted)`);
-  return { ...summary(latencies, offered), cpuOfACore };
-}
-
-/**
- * The baseline under the relay round's other load: the producer commits at `load` into the outbox
- * (no relay runs, nothing is published from it) while this process publishes as in
- * {@link publishOnlyRound}. What the emulator and the client take when PostgreSQL and the producer
- * share the cores as they do in a relay round; the rows it leaves are deleted after.
- */
-async function loadedPublishOnlyRound(load: Load, seconds: number): Promise<Round> {
-  const { rate, perCommit } = load;
-  const producer = fork(PRODUCER, [url, String(rate), String(seconds), 'quiet', String(perCommit)], {
-    execArgv: ['--import', 'tsx'],
-  });
-  const finished = new Promise<void>((resolve, reject) => {
-    producer.on('message', () => undefined);
-    producer.once('exit', (code) => {
-      if (code === 0) resolve();
-      else reject(new Error(`the producer exited with code ${String(code)}`));
-    });
-  });
-  const round = await publishOnlyRound(rate, seconds);
-  await finished;
-  await env.pool.query('DELETE FROM rims_outbox.events');
-  return round;
-}
+const { relayRound, publishOnlyRound, loadedPublishOnlyRound } = latencyRounds(env, () => notifications);
 
 type ModeName = string;
 const rounds = new Map<ModeName, Round[]>();
