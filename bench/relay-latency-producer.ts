@@ -82,7 +82,7 @@ while (sent < total) {
   await sleep(Math.max(0, Math.min(TICK_MS, nextAt - performance.now())));
 }
 await Promise.all(commits);
-const offeredPerSecond = total / ((performance.now() - started) / 1000);
+const offeredPerSecond = sent / ((performance.now() - started) / 1000);
 clearInterval(flush);
 await send({ kind: 'committed', events: committed.splice(0) });
 await send({ kind: 'done', offeredPerSecond });
