@@ -33,6 +33,7 @@ import {
   type TransactionStatement,
   type Warehouse,
 } from '../packages/merger/dist/index.js';
+import { DAY, HISTORY_FROM, HOUR, T, generatePastMerges, generateRaw, ts } from './merger-bench-data.js';
 import { percentile, spread, writeResults } from './results.js';
 
 const { values } = parseArgs({
@@ -45,84 +46,13 @@ const { values } = parseArgs({
 const EVENTS = Number(values.events);
 const DELTA = Number(values.delta);
 const ROUNDS = Number(values.rounds);
-/** Co-prime with the item count: a round's delta touches items spread over the whole history. */
-const STRIDE = 7_919;
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
-const T = new Date('2026-06-01T00:00:00.000Z');
-const HISTORY_FROM = new Date(T.getTime() - 40 * DAY);
-const HISTORY_TO = new Date(T.getTime() - 10 * DAY);
-const ts = (date: Date) => ({ type: 'TIMESTAMP' as const, value: date });
-const int = (value: number) => ({ type: 'INT64' as const, value });
-
-/** Raw rows of `count` events from `first`, over [from, to): event i is about item (i * STRIDE) % items. */
-async function generateRaw(
-  warehouse: Warehouse,
-  o: { prefix: string; first: number; count: number; from: Date; to: Date; sequence: number },
-): Promise<void> {
-  await warehouse.query(
-    `INSERT INTO rims_raw.item_events
-     SELECT '1.0', $prefix || i, '//rims/bench', type, subject, strftime(pt, '%Y-%m-%dT%H:%M:%S.%fZ'),
-       CAST($sequence AS VARCHAR), 'application/json',
-       { 'item_id': subject, 'order_id': 'order-' || i,
-         'sku': CASE WHEN committed THEN 'SKU-' || (i % 997) END,
-         'quantity': CASE WHEN committed THEN 1 + i % 3 END,
-         'location_id': CASE WHEN committed THEN 'store-' || (i % 50) END,
-         'reason': CASE WHEN NOT committed THEN 'timeout' END, 'shipment_id': CAST(NULL AS VARCHAR) },
-       CAST(NULL AS VARCHAR), 'projects/bench/subscriptions/rims-item-events-raw', $prefix || i, pt, '{}'::JSON
-     FROM (
-       SELECT i, 'item-' || ((i * $stride) % $items) AS subject, $sequence % 2 = 1 AS committed,
-         CASE WHEN $sequence % 2 = 1 THEN 'rims.item.committed.v1' ELSE 'rims.item.released.v1' END AS type,
-         $from + to_microseconds(CAST(CAST(i - $first AS DOUBLE) * $span_us / $count AS BIGINT)) AS pt
-       FROM range($first, $first + $count) t(i)
-     )
-     ORDER BY pt`,
-    {
-      params: {
-        prefix: { type: 'STRING', value: o.prefix },
-        items: int(EVENTS),
-        stride: int(STRIDE),
-        first: int(o.first),
-        count: int(o.count),
-        sequence: int(o.sequence),
-        from: ts(o.from),
-        span_us: int((o.to.getTime() - o.from.getTime()) * 1000),
-      },
-    },
-  );
-}
 
 /** What past merges left: one event per item in raw and Core, State, history, daily rows, a run. */
 async function generateHistory(warehouse: Warehouse): Promise<void> {
-  await generateRaw(warehouse, {
-    prefix: 'h-',
-    first: 0,
-    count: EVENTS,
-    from: HISTORY_FROM,
-    to: HISTORY_TO,
-    sequence: 1,
-  });
-  await warehouse.query(
-    `INSERT INTO rims_core.item_events
-     SELECT id, type, source, subject, publish_time, CAST(sequence AS BIGINT), to_json(data), traceparent,
-            message_id, publish_time, publish_time, 'history'
-     FROM rims_raw.item_events ORDER BY publish_time`,
-  );
-  await warehouse.query(
-    // Into State's base, as a compaction leaves it (see sql/duckdb/ddl/030).
-    `INSERT INTO rims_core.item_commitment_state_base
-     SELECT subject, rims_core.item_status_of(type, NULL), data.order_id, data.sku, data.quantity, data.location_id,
-            type = 'rims.item.committed.v1', CAST(sequence AS BIGINT), id, publish_time, publish_time
-     FROM rims_raw.item_events ORDER BY subject`,
-  );
+  await generatePastMerges(warehouse, EVENTS);
   const rebuilt = renderStatement('duckdb', HISTORY_REBUILT, DEFAULT_DATASETS).replace(/;\s*$/, '');
   await warehouse.query(
     `INSERT INTO rims_core.item_commitment_history SELECT * FROM (${rebuilt}) ORDER BY valid_from`,
-  );
-  await warehouse.query(
-    `INSERT INTO rims_core.merge_runs (run_id, mode, holder, started_at, finished_at, window_from, window_to, outcome)
-     VALUES ('history', 'incremental', 'bench', $at, $at, TIMESTAMPTZ '1970-01-01 00:00:00+00', $at, 'succeeded')`,
-    { params: { at: ts(new Date(T.getTime() - HOUR)) } },
   );
   // daily_committed as runs left it: every day up to the last run's. Each item has one row, open
   // ever since its event, so a day's count is every committed row that began by its end.
@@ -210,9 +140,11 @@ try {
       prefix: `d${String(round)}-`,
       first: round * DELTA,
       count: DELTA,
+      items: EVENTS,
       from: new Date(now.getTime() - 30 * 60_000),
       to: now,
-      sequence: 2,
+      // Each item's second event.
+      sequenceBase: 1,
     });
     await warehouse.query('CHECKPOINT');
     historyMs = 0;

@@ -29,6 +29,7 @@ import {
   type QueryOptions,
   type Warehouse,
 } from '../packages/merger/dist/index.js';
+import { DAY, HOUR, T, generatePastMerges, generateRaw } from './merger-bench-data.js';
 import { percentile, ratio, writeResults } from './results.js';
 
 const { values } = parseArgs({
@@ -43,110 +44,7 @@ const LARGE = Number(values.large);
 const SMALL = Number(values.small);
 const DELTA = Number(values.delta);
 const ROUNDS = Number(values.rounds);
-/** Co-prime with the item counts: a round's delta touches items spread over the whole State. */
-const STRIDE = 7_919;
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
 const LOOKBACK = 2 * DAY;
-/** "Now" of the first round; history ends ten days before it, beyond the lookback. */
-const T = new Date('2026-06-01T00:00:00.000Z');
-const HISTORY_FROM = new Date(T.getTime() - 40 * DAY);
-const HISTORY_TO = new Date(T.getTime() - 10 * DAY);
-
-const ts = (date: Date) => ({ type: 'TIMESTAMP' as const, value: date });
-const int = (value: number) => ({ type: 'INT64' as const, value });
-
-/**
- * Raw rows of `count` events numbered from `first`, published evenly over [from, to): event i is
- * about item `(i * STRIDE) % items`, at sequence `sequenceBase + 1` for its first event.
- */
-async function generateRaw(
-  warehouse: Warehouse,
-  options: {
-    prefix: string;
-    first: number;
-    count: number;
-    items: number;
-    from: Date;
-    to: Date;
-    sequenceBase: number;
-  },
-): Promise<void> {
-  await warehouse.query(
-    `INSERT INTO rims_raw.item_events
-     SELECT
-       '1.0', $prefix || i, '//rims/bench', type, subject,
-       strftime(pt, '%Y-%m-%dT%H:%M:%S.%fZ'), CAST(seq AS VARCHAR), 'application/json',
-       {
-         'item_id': subject,
-         'order_id': 'order-' || i,
-         'sku': CASE WHEN committed THEN 'SKU-' || (i % 997) END,
-         'quantity': CASE WHEN committed THEN 1 + i % 3 END,
-         'location_id': CASE WHEN committed THEN 'store-' || (i % 50) END,
-         'reason': CASE WHEN NOT committed THEN 'timeout' END,
-         'shipment_id': CAST(NULL AS VARCHAR)
-       },
-       CAST(NULL AS VARCHAR), 'projects/bench/subscriptions/rims-item-events-raw', $prefix || i, pt, '{}'::JSON
-     FROM (
-       SELECT
-         i,
-         'item-' || ((i * $stride) % $items) AS subject,
-         seq,
-         seq % 2 = 1 AS committed,
-         CASE WHEN seq % 2 = 1 THEN 'rims.item.committed.v1' ELSE 'rims.item.released.v1' END AS type,
-         $from + to_microseconds(CAST(CAST(i - $first AS DOUBLE) * $span_us / $count AS BIGINT)) AS pt
-       FROM (SELECT i, $sequence_base + (i - $first) // $items + 1 AS seq FROM range($first, $first + $count) t(i))
-     )
-     ORDER BY pt`,
-    {
-      params: {
-        prefix: { type: 'STRING', value: options.prefix },
-        items: int(options.items),
-        stride: int(STRIDE),
-        first: int(options.first),
-        count: int(options.count),
-        sequence_base: int(options.sequenceBase),
-        from: ts(options.from),
-        span_us: int((options.to.getTime() - options.from.getTime()) * 1000),
-      },
-    },
-  );
-}
-
-/** History as past merges left it: one event per item in raw and core, state, and a successful run. */
-async function generateHistory(warehouse: Warehouse, items: number): Promise<void> {
-  await generateRaw(warehouse, {
-    prefix: 'h-',
-    first: 0,
-    count: items,
-    items,
-    from: HISTORY_FROM,
-    to: HISTORY_TO,
-    sequenceBase: 0,
-  });
-  await warehouse.query(
-    `INSERT INTO rims_core.item_events
-     SELECT id, type, source, subject, publish_time, CAST(sequence AS BIGINT), to_json(data), traceparent,
-            message_id, publish_time, publish_time, 'history'
-     FROM rims_raw.item_events ORDER BY publish_time`,
-  );
-  await warehouse.query(
-    // Into State's base, as a compaction leaves it (see sql/duckdb/ddl/030).
-    `INSERT INTO rims_core.item_commitment_state_base
-     SELECT subject, rims_core.item_status_of(type, NULL), data.order_id, data.sku, data.quantity, data.location_id,
-            type = 'rims.item.committed.v1', CAST(sequence AS BIGINT), id, publish_time, publish_time
-     FROM rims_raw.item_events
-     QUALIFY row_number() OVER (PARTITION BY subject ORDER BY CAST(sequence AS BIGINT) DESC) = 1
-     -- The same physical order at every history size, so each round updates the same layout.
-     ORDER BY subject`,
-  );
-  await warehouse.query(
-    `INSERT INTO rims_core.merge_runs (run_id, mode, holder, started_at, finished_at, window_from, window_to, outcome)
-     VALUES ('history', 'incremental', 'bench', $at, $at, TIMESTAMPTZ '1970-01-01 00:00:00+00', $at, 'succeeded')`,
-    { params: { at: ts(new Date(T.getTime() - HOUR)) } },
-  );
-  await warehouse.query('CHECKPOINT');
-}
 
 /** Time spent per SQL file during incremental rounds, to show where a run's time goes. */
 const statementMs = new Map<string, number[]>();
@@ -222,7 +120,8 @@ try {
     warehouses[name] = warehouse;
     await provisionWarehouse(warehouse);
     const generated = performance.now();
-    await generateHistory(warehouse, sizes[name]);
+    await generatePastMerges(warehouse, sizes[name]);
+    await warehouse.query('CHECKPOINT');
     console.log(
       `${name}: State of ${String(sizes[name])} items generated in ${String(Math.round(performance.now() - generated))} ms`,
     );
