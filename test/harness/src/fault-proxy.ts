@@ -37,6 +37,13 @@ export interface FaultProxy {
   throttle(bytesPerSecond: number | undefined): void;
   /** Bytes from clients queued by {@link throttle} and not yet passed on. */
   readonly throttled: number;
+  /**
+   * Holds every chunk `oneWayMs` milliseconds before passing it on, both ways and in order, as a
+   * network with a round trip of twice that does (undefined or 0: no delay). Node's timers count
+   * whole milliseconds, so a fraction is rounded up to 1 ms. The benchmarks use it to measure a
+   * database client over a network such as Cloud SQL's instead of loopback.
+   */
+  delay(oneWayMs: number | undefined): void;
   /** How many connections were cut, refused and stalled so far. */
   readonly counts: { readonly dropped: number; readonly refused: number; readonly stalls: number };
   close(): Promise<void>;
@@ -69,7 +76,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     pairs.add(pair);
     // While stalled, bytes are held back (not lost): TCP does not lose bytes, it only delays them.
     const pipe = (from: Socket, to: Socket, limited: boolean) => {
-      from.on('data', (chunk: Buffer) => {
+      const pass = (chunk: Buffer) => {
         if (limited && bytesPerSecond !== undefined) {
           link.push({ to, chunk });
           throttled += chunk.length;
@@ -85,6 +92,30 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
           from.resume();
         };
         waiting.push(resume);
+      };
+      // Delayed chunks wait in one queue per direction, so they pass in order whatever the delay
+      // was when each arrived (a chunk after the delay is lifted still waits for those before it).
+      const delayed: { chunk: Buffer; due: number }[] = [];
+      let timer: NodeJS.Timeout | undefined;
+      const release = () => {
+        timer = undefined;
+        while (delayed.length > 0 && (delayed[0]?.due ?? 0) <= performance.now()) {
+          const next = delayed.shift();
+          if (next && !to.destroyed) pass(next.chunk);
+        }
+        const first = delayed[0];
+        if (first) timer = setTimeout(release, Math.max(1, first.due - performance.now()));
+      };
+      from.on('data', (chunk: Buffer) => {
+        if (delayMs === 0 && delayed.length === 0) {
+          pass(chunk);
+          return;
+        }
+        delayed.push({ chunk, due: performance.now() + delayMs });
+        timer ??= setTimeout(release, Math.max(1, delayMs));
+      });
+      from.on('close', () => {
+        clearTimeout(timer);
       });
     };
     pipe(client, upstream, true);
@@ -98,6 +129,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     upstream.on('close', end);
   });
   let waiting: (() => void)[] = [];
+  let delayMs = 0;
   // The throttled link: chunks in arrival order, a budget refilled every tick.
   let bytesPerSecond: number | undefined;
   let link: { to: Socket; chunk: Buffer }[] = [];
@@ -170,6 +202,9 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     },
     get throttled() {
       return throttled;
+    },
+    delay(oneWayMs) {
+      delayMs = oneWayMs ?? 0;
     },
     close() {
       clearInterval(ticker);
