@@ -45,14 +45,19 @@ import {
   waitFor,
   withDatabase,
 } from '@rims/test-harness';
-import { setUpPeerOutbox, storePeerMessage } from './pg-transactional-outbox.js';
+import {
+  byKey,
+  measureOneWriter,
+  pickItem,
+  ratioSpread,
+  roundSpread,
+  setUpWriteBench,
+  writeVariants,
+  type WriteBenchDb,
+  type WriteVariant,
+} from './outbox-write-variants.js';
 import { committedEvent } from './committed-event.js';
 import { percentile, ratio, writeResults } from './results.js';
-
-interface Db {
-  items: { id: string; status: string; updated_at: Date };
-  plain_events: { id: string; subject: string; type: string; data: string };
-}
 
 const { values } = parseArgs({
   options: {
@@ -66,161 +71,30 @@ const ITERATIONS = Number(values.iterations);
 const CONNECTIONS = Number(values.connections);
 const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
-const ITEMS = 10_000;
-
-/** A record with one fresh value per key. */
-const byKey = <K extends string, V>(keys: readonly K[], make: () => V): Record<K, V> =>
-  Object.fromEntries(keys.map((key) => [key, make()])) as Record<K, V>;
-/** Median (the lower middle of an even count, as `percentile`), min and max of per-round figures, unrounded. */
-const spread = (figures: readonly number[]) => {
-  const sorted = [...figures].sort((a, b) => a - b);
-  return {
-    median: sorted[Math.ceil(sorted.length / 2) - 1] ?? Number.NaN,
-    min: sorted[0] ?? Number.NaN,
-    max: sorted.at(-1) ?? Number.NaN,
-  };
-};
-/** Median, min and max over rounds of `measured[r] / baseline[r]`. */
-const ratioSpread = (measured: readonly number[], baseline: readonly number[]) => {
-  const ratios = measured.map((value, round) => ratio(value, baseline[round] ?? Number.NaN));
-  return { ...spread(ratios), rounds: ratios };
-};
 
 const postgres = await resolvePostgres();
 const name = uniqueDatabaseName('bench_outbox_write');
 await createDatabase(postgres.url, name);
 const url = withDatabase(postgres.url, name);
 await migrateDatabase(url);
-const db = new Kysely<Db>({
+const db = new Kysely<WriteBenchDb>({
   dialect: new PostgresDialect({ pool: droppablePool(url, 1) }),
 });
-const concurrentDb = new Kysely<Db>({
+const concurrentDb = new Kysely<WriteBenchDb>({
   dialect: new PostgresDialect({ pool: droppablePool(url, CONNECTIONS) }),
 });
 // A relay's LISTEN connection, open throughout the concurrent measurement.
 const listener = new pg.Client({ connectionString: url });
 
 try {
-  await sql`CREATE TABLE items (id text PRIMARY KEY, status text NOT NULL, updated_at timestamptz NOT NULL)`.execute(
-    db,
-  );
-  await sql`CREATE TABLE plain_events (id uuid PRIMARY KEY, subject text NOT NULL, type text NOT NULL, data jsonb NOT NULL)`.execute(
-    db,
-  );
-  await sql`INSERT INTO items SELECT 'item-' || g, 'available', now() FROM generate_series(1, ${ITEMS}) g`.execute(
-    db,
-  );
-  await sql`VACUUM ANALYZE items`.execute(db);
-  await setUpPeerOutbox(db as Kysely<unknown>, name);
-
+  await setUpWriteBench(db, name);
   const outbox = createOutbox({ source: '//rims/bench' });
-  const quiet = createOutbox({ source: '//rims/bench', notify: false });
-  // The application's state change, the same in every variant.
-  const updateItem = (trx: Kysely<Db>, itemId: string) =>
-    trx
-      .updateTable('items')
-      .set({ status: 'committed', updated_at: new Date() })
-      .where('id', '=', itemId)
-      .execute();
-  const pick = () => `item-${String(1 + Math.floor(Math.random() * ITEMS))}`;
-
-  // The floor: BEGIN, the update, then the event's row and COMMIT in one message (no parameters, so
-  // `pg` sends it with the simple protocol), as `outbox.transaction` does, but as a bare INSERT.
-  const plainInsertAndCommit = (on: Kysely<Db>, itemId: string) =>
-    on.connection().execute(async (conn) => {
-      await sql`begin`.execute(conn);
-      try {
-        await updateItem(conn, itemId);
-        const { type, data } = committedEvent(itemId);
-        const values = [randomUUID(), itemId, type, '//rims/bench', JSON.stringify(data)].map((value) =>
-          pg.escapeLiteral(value),
-        );
-        await sql
-          .raw(
-            `INSERT INTO rims_outbox.events (id, subject, sequence, type, source, time, data) ` +
-              `VALUES (${values[0]}, ${values[1]}, 1, ${values[2]}, ${values[3]}, clock_timestamp(), ${values[4]});\nCOMMIT;`,
-          )
-          .execute(conn);
-      } catch (error) {
-        await sql`rollback`.execute(conn);
-        throw error;
-      }
-    });
-
-  /** The transaction of each variant, on `on` (one connection, or the concurrent writers' pool). */
-  const variantsOn = (on: Kysely<Db>) => ({
-    baseline: (itemId: string) => on.transaction().execute((trx) => updateItem(trx, itemId)),
-    // The floor for any write that is one more statement: the same transaction plus a trivial one.
-    trivialStatement: (itemId: string) =>
-      on.transaction().execute(async (trx) => {
-        await updateItem(trx, itemId);
-        await sql`SELECT 1`.execute(trx);
-      }),
-    enqueue: (itemId: string) =>
-      on.transaction().execute(async (trx) => {
-        await updateItem(trx, itemId);
-        await outbox.enqueue(trx, committedEvent(itemId));
-      }),
-    enqueueNoNotify: (itemId: string) =>
-      on.transaction().execute(async (trx) => {
-        await updateItem(trx, itemId);
-        await quiet.enqueue(trx, committedEvent(itemId));
-      }),
-    transaction: (itemId: string) =>
-      outbox.transaction(on, async (trx, events) => {
-        await updateItem(trx, itemId);
-        events.add(committedEvent(itemId));
-      }),
-    peer: (itemId: string) =>
-      on.transaction().execute(async (trx) => {
-        await updateItem(trx, itemId);
-        const { type, data } = committedEvent(itemId);
-        await storePeerMessage(trx, randomUUID(), itemId, type, data);
-      }),
-    plainInsertFloor: (itemId: string) => plainInsertAndCommit(on, itemId),
-  });
-  const single = variantsOn(db);
-  type Variant = keyof typeof single;
-  const order = Object.keys(single) as Variant[];
-
+  const single = writeVariants(db);
   // One writer: per round, every variant ITERATIONS times, interleaved.
-  const perRound = byKey(order, () => ({ p50: [] as number[], p99: [] as number[] }));
-  const pooled = byKey(order, () => [] as number[]);
-  for (let round = -1; round < ROUNDS; round++) {
-    const warmup = round < 0;
-    const samples = byKey(order, () => [] as number[]);
-    for (let i = 0; i < (warmup ? Math.min(300, ITERATIONS) : ITERATIONS); i++) {
-      for (const variant of order) {
-        const started = process.hrtime.bigint();
-        await single[variant](pick());
-        samples[variant].push(Number(process.hrtime.bigint() - started) / 1_000);
-      }
-    }
-    if (warmup) continue;
-    for (const variant of order) {
-      perRound[variant].p50.push(percentile(samples[variant], 50));
-      perRound[variant].p99.push(percentile(samples[variant], 99));
-      pooled[variant].push(...samples[variant]);
-    }
-  }
-  const latency = Object.fromEntries(
-    order.map((variant) => [
-      variant,
-      {
-        p50_us: percentile(pooled[variant], 50),
-        p99_us: percentile(pooled[variant], 99),
-        p50_us_per_round: spread(perRound[variant].p50),
-        p99_us_per_round: spread(perRound[variant].p99),
-      },
-    ]),
-  );
-  const singleRatios = (variant: Variant, versus: Variant = 'baseline') => ({
-    p50: ratioSpread(perRound[variant].p50, perRound[versus].p50),
-    p99: ratioSpread(perRound[variant].p99, perRound[versus].p99),
-  });
+  const { order, latency, ratios: singleRatios } = await measureOneWriter(single, ITERATIONS, ROUNDS);
   const ratiosToBaseline = Object.fromEntries(
     order.filter((variant) => variant !== 'baseline').map((variant) => [variant, singleRatios(variant)]),
-  ) as Record<Exclude<Variant, 'baseline'>, ReturnType<typeof singleRatios>>;
+  ) as Record<Exclude<WriteVariant, 'baseline'>, ReturnType<typeof singleRatios>>;
   const transactionVersusPeer = singleRatios('transaction', 'peer');
   const transactionVersusFloor = singleRatios('transaction', 'plainInsertFloor');
 
@@ -255,7 +129,7 @@ try {
         process.cpuUsage(),
         await walLsn(),
       ];
-      for (let i = 0; i < 200; i++) await single[variant](pick());
+      for (let i = 0; i < 200; i++) await single[variant](pickItem());
       const [backendAfter, client, walAfter] = [
         backendCpuNs(pid),
         process.cpuUsage(clientBefore),
@@ -270,7 +144,7 @@ try {
   }
   const oneDecimal = (value: number) => Math.round(value * 10) / 10;
   const blockSpread = (figures: readonly number[], round: (value: number) => number) => {
-    const { median, min, max } = spread(figures);
+    const { median, min, max } = roundSpread(figures);
     return { median: round(median), min: round(min), max: round(max) };
   };
   const costPerTransaction = Object.fromEntries(
@@ -295,7 +169,7 @@ try {
   const bulk: number[] = [];
   const plain: number[] = [];
   for (let run = 0; run < bulkRuns + 3; run++) {
-    const events = Array.from({ length: 1_000 }, () => committedEvent(pick()));
+    const events = Array.from({ length: 1_000 }, () => committedEvent(pickItem()));
     let started = process.hrtime.bigint();
     await db.transaction().execute((trx) => outbox.enqueue(trx, events));
     const bulkMs = Number(process.hrtime.bigint() - started) / 1e6;
@@ -327,7 +201,7 @@ try {
     notificationsReceived += 1;
   });
   await listener.query(`LISTEN ${pg.escapeIdentifier(outboxWakeChannel('rims_outbox'))}`);
-  const concurrently = variantsOn(concurrentDb);
+  const concurrently = writeVariants(concurrentDb);
   const concurrentVariants = {
     baseline: { run: concurrently.baseline, relayWaiting: false },
     enqueue: { run: concurrently.enqueue, relayWaiting: false },
@@ -361,7 +235,7 @@ try {
       Array.from({ length: CONNECTIONS }, async () => {
         while (process.hrtime.bigint() < deadline) {
           const began = process.hrtime.bigint();
-          await run(pick());
+          await run(pickItem());
           micros.push(Number(process.hrtime.bigint() - began) / 1_000);
         }
       }),
