@@ -16,6 +16,7 @@ import { RESULTS_DIR } from './results.js';
 /** Every benchmark, in the order it runs; each writes bench/results/<name>.json. */
 const BENCHMARKS = [
   'outbox-write',
+  'outbox-write-network',
   'outbox-backfill',
   'relay-throughput',
   'relay-latency',
