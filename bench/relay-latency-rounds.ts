@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { PubSub, Topic } from '@google-cloud/pubsub';
@@ -45,6 +46,8 @@ export interface Round {
   events: number;
   /** CPU this process used over the round, per second of wall time (the relay's, or the publisher's). */
   cpuOfACore?: number;
+  /** Busy share of all the machine's cores over the round (0 to 1; undefined off Linux). */
+  machineBusy?: number | undefined;
   /** Relay only: notifications writers sent per commit, and each event's latency split at hand-over. */
   notificationsPerCommit?: number;
   split?: HandOverSplit;
@@ -97,13 +100,45 @@ function summary(latencies: number[], offeredPerSecond: number): Round {
   };
 }
 
-/** Starts a CPU reading of this process: the returned function gives CPU seconds per wall second since. */
-function cpuShareSince(): () => number {
+/** CPU time since a start: this process's, per wall second, and the whole machine's busy share. */
+interface CpuReading {
+  /** CPU seconds of this process per wall second. */
+  readonly ofACore: number;
+  /** Busy share of all the machine's cores (0 to 1) from /proc/stat; undefined off Linux. */
+  readonly machineBusy: number | undefined;
+}
+
+/** The machine's busy and total CPU ticks, all cores (the first line of /proc/stat); undefined off Linux. */
+function machineTicks(): { busy: number; total: number } | undefined {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8')
+      .split('\n')[0]
+      ?.trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    if (!fields || fields.length < 5) return undefined;
+    const total = fields.reduce((sum, value) => sum + value, 0);
+    // idle and iowait are the 4th and 5th fields.
+    return { busy: total - (fields[3] ?? 0) - (fields[4] ?? 0), total };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Starts a CPU reading; the returned function gives the reading since. */
+function cpuSince(): () => CpuReading {
   const cpuBefore = process.cpuUsage();
   const wallBefore = performance.now();
+  const machineBefore = machineTicks();
   return () => {
     const cpu = process.cpuUsage(cpuBefore);
-    return ratio((cpu.user + cpu.system) / 1000, performance.now() - wallBefore);
+    const machine = machineTicks();
+    const machineBusy =
+      machine && machineBefore && machine.total > machineBefore.total
+        ? ratio(machine.busy - machineBefore.busy, machine.total - machineBefore.total)
+        : undefined;
+    return { ofACore: ratio((cpu.user + cpu.system) / 1000, performance.now() - wallBefore), machineBusy };
   };
 }
 
@@ -139,7 +174,7 @@ export function latencyRounds(env: RelayBenchEnvironment, wakeNotifications: () 
       },
     });
     await relay.start();
-    const cpuShare = cpuShareSince();
+    const cpuReading = cpuSince();
     const notificationsBefore = wakeNotifications();
     // The producer runs in its own process, so its schedule does not wait on the relay's work.
     const producer = fork(PRODUCER, [url, String(rate), String(seconds), 'notify', String(perCommit)], {
@@ -159,7 +194,7 @@ export function latencyRounds(env: RelayBenchEnvironment, wakeNotifications: () 
       intervalMs: 20,
       description: `every event at ${String(rate)}/s to be published`,
     });
-    const cpuOfACore = cpuShare();
+    const { ofACore: cpuOfACore, machineBusy } = cpuReading();
     const notified = wakeNotifications() - notificationsBefore;
     await relay.stop({ timeout: 10_000 });
     // An event acknowledged (or handed over) before its producer saw COMMIT return counts as 0 ms.
@@ -177,6 +212,7 @@ export function latencyRounds(env: RelayBenchEnvironment, wakeNotifications: () 
     return {
       ...summary(latencies, offered),
       cpuOfACore,
+      machineBusy,
       notificationsPerCommit: ratio(notified, latencies.length),
       split: {
         commitToHandOverP50: percentile(toHandOver, 50),
@@ -226,7 +262,7 @@ export function latencyRounds(env: RelayBenchEnvironment, wakeNotifications: () 
       );
     };
     const started = performance.now();
-    const cpuShare = cpuShareSince();
+    const cpuReading = cpuSince();
     let sent = 0;
     while (sent < total) {
       // As the producer does: event k is due at k / rate seconds; those due while this slept go together.
@@ -238,9 +274,9 @@ export function latencyRounds(env: RelayBenchEnvironment, wakeNotifications: () 
     }
     const offered = total / ((performance.now() - started) / 1000);
     await Promise.all(acks);
-    const cpuOfACore = cpuShare();
+    const { ofACore: cpuOfACore, machineBusy } = cpuReading();
     if (failures > 0) console.warn(`publish-only: ${String(failures)} publishes failed (not counted)`);
-    return { ...summary(latencies, offered), cpuOfACore };
+    return { ...summary(latencies, offered), cpuOfACore, machineBusy };
   }
 
   /**

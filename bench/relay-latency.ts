@@ -28,7 +28,9 @@
  * relay, so the one-event producer never offers 5,000 events/s; in transactions of 10 it does, and
  * the relay's latency at that event rate shows.
  * Every round also reports the CPU this process used per second of the round (`cpu_of_a_core`):
- * the relay's own in relay rounds, the publisher's in the baselines.
+ * the relay's own in relay rounds, the publisher's in the baselines; and how busy the whole machine
+ * was (`machine_busy`, the busy share of all cores from /proc/stat): on these 2 shared cores a round
+ * near 1 measures the queue for a core as much as the relay.
  * And once per round at `--sparse-rate` (default 10 events/s, gaps longer than the idle threshold,
  * where only a NOTIFY wakes the waiting relay): sparse_relay, sparse_publish_only.
  * Modes alternate within each round, so drift on this shared machine hits all alike; each round's
@@ -96,7 +98,7 @@ const record = (name: ModeName, round: Round) => {
       ? ''
       : `; commit to hand-over p50 ${String(split.commitToHandOverP50)} ms, p99 ${String(split.commitToHandOverP99)} ms; hand-over to ack p50 ${String(split.handOverToAckP50)} ms, p99 ${String(split.handOverToAckP99)} ms; ${String(round.notificationsPerCommit)} NOTIFY/commit`;
   console.log(
-    `${name}: p50 ${String(round.p50)} ms, p99 ${String(round.p99)} ms, max ${String(round.max)} ms (${round.offeredPerSecond.toFixed(0)}/s offered, ${String(round.cpuOfACore)} of a core here${extra})`,
+    `${name}: p50 ${String(round.p50)} ms, p99 ${String(round.p99)} ms, max ${String(round.max)} ms (${round.offeredPerSecond.toFixed(0)}/s offered, ${String(round.cpuOfACore)} of a core here, machine ${round.machineBusy === undefined ? '?' : `${String(Math.round(round.machineBusy * 100))} %`} busy${extra})`,
   );
 };
 
@@ -132,6 +134,7 @@ try {
           offered_per_second: of((r) => r.offeredPerSecond),
           events_per_round: list[0]?.events ?? 0,
           cpu_of_a_core: of((r) => r.cpuOfACore),
+          machine_busy: of((r) => r.machineBusy),
           ...(list[0]?.split === undefined
             ? {}
             : {
