@@ -106,4 +106,46 @@ describe('the lease partition stored with each event (migration 0006)', () => {
     expect(plan).toContain('Index Scan using events_pending');
     expect(plan).not.toContain('Sort');
   });
+
+  it('is prepared while what it leaves out is short, and its generic plan walks the pending index', async () => {
+    await reset();
+    const db = database.kysely<unknown>();
+    const many = Array.from({ length: 5_000 }, (_, i) => committedEvent(`item-${String(i % 200)}`));
+    await db.transaction().execute((trx) => outbox.enqueue(trx, many));
+    await sql`ANALYZE rims_outbox.events`.execute(db);
+    const positions = (n: number) => positionList(Array.from({ length: n }, (_, i) => String(i + 1)));
+    /** The fetch statements prepared on a fresh connection after one fetch leaving out `n` positions. */
+    const preparedAfter = async (n: number) => {
+      const client = await database.pool.connect();
+      try {
+        await statements.fetchPending.run(client, [[0, 1, 2], [], MAX_POSITION, 100, positions(n)]);
+        const { rows } = await client.query<{ name: string }>(
+          `SELECT name FROM pg_prepared_statements WHERE NOT from_sql`,
+        );
+        return rows.map((r) => r.name);
+      } finally {
+        client.release(true);
+      }
+    };
+    const [prepared] = await preparedAfter(64);
+    expect(prepared).toMatch(/^rims_fetch-pending_[0-9a-f]{12}$/);
+    // Past 64 positions it is planned on every run, so that PostgreSQL hashes the list.
+    expect(await preparedAfter(65)).toEqual([]);
+
+    // PostgreSQL may keep the generic plan after five runs; with 5,000 pending it must still read
+    // the pending index in order rather than sort the backlog.
+    const client = await database.pool.connect();
+    try {
+      await statements.fetchPending.run(client, [[0, 1], [], MAX_POSITION, 100, positions(2)]);
+      await client.query('SET plan_cache_mode = force_generic_plan');
+      const { rows } = await client.query<{ 'QUERY PLAN': string }>(
+        `EXPLAIN EXECUTE "${prepared ?? ''}"('{0,1}', '{}', ${MAX_POSITION}, 5000, '{1,2}')`,
+      );
+      const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+      expect(plan).toContain('Index Scan using events_pending');
+      expect(plan).not.toContain('Sort');
+    } finally {
+      client.release(true);
+    }
+  });
 });

@@ -10,3 +10,14 @@ export type PositionList = string & { readonly __brand: 'PositionList' };
 export function positionList(positions: readonly string[]): PositionList {
   return `{${positions.join(',')}}` as PositionList;
 }
+
+/** Whether `list` holds at most `n` positions; reads no further than it must (lists run to 40,000). */
+export function holdsAtMost(list: PositionList, n: number): boolean {
+  if (list === '{}') return true;
+  let commas = 0;
+  for (let index = list.indexOf(','); index !== -1; index = list.indexOf(',', index + 1)) {
+    commas += 1;
+    if (commas >= n) return false;
+  }
+  return true;
+}
