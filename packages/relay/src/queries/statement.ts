@@ -61,8 +61,10 @@ export function statement<P extends readonly unknown[], R extends object = never
     const text = renderSql(template, { schema }, 'postgres');
     // One name per text (a connection refuses another text under a name it holds), short enough
     // for PostgreSQL, which cuts names at 63 bytes.
-    const preparedName = `rims_${name}_${createHash('sha1').update(text).digest('hex').slice(0, 12)}`;
     const { prepared } = options;
+    const preparedName = prepared
+      ? `rims_${name}_${createHash('sha1').update(text).digest('hex').slice(0, 12)}`
+      : '';
     return {
       name,
       text,
