@@ -17,19 +17,10 @@
  */
 import { parseArgs } from 'node:util';
 import { Kysely, PostgresDialect, sql } from 'kysely';
+import { droppablePool, startFaultProxy } from '@rims/test-harness';
 import {
-  createDatabase,
-  dropDatabase,
-  droppablePool,
-  migrateDatabase,
-  resolvePostgres,
-  startFaultProxy,
-  uniqueDatabaseName,
-  withDatabase,
-} from '@rims/test-harness';
-import {
+  createWriteBenchDatabase,
   measureOneWriter,
-  setUpWriteBench,
   writeVariants,
   type WriteBenchDb,
 } from './outbox-write-variants.js';
@@ -46,12 +37,8 @@ const DELAY_MS = Number(values['delay-ms']);
 const ITERATIONS = Number(values.iterations);
 const ROUNDS = Number(values.rounds);
 
-const postgres = await resolvePostgres();
-const name = uniqueDatabaseName('bench_outbox_write_network');
-await createDatabase(postgres.url, name);
-const url = withDatabase(postgres.url, name);
-await migrateDatabase(url);
-const direct = new Kysely<WriteBenchDb>({ dialect: new PostgresDialect({ pool: droppablePool(url, 1) }) });
+const database = await createWriteBenchDatabase('bench_outbox_write_network');
+const { url } = database;
 const server = new URL(url);
 const proxy = await startFaultProxy(`${server.hostname}:${server.port || '5432'}`);
 const proxied = new URL(url);
@@ -62,7 +49,6 @@ const db = new Kysely<WriteBenchDb>({
 });
 
 try {
-  await setUpWriteBench(direct, name);
   proxy.delay(DELAY_MS);
 
   // The network's round trip as the client sees it: SELECT 1 alone, on the proxied connection.
@@ -86,7 +72,7 @@ try {
   }
 
   writeResults('outbox-write-network', {
-    postgres: postgres.origin,
+    postgres: database.origin,
     one_way_delay_ms: DELAY_MS,
     round_trip_p50_ms: roundTripMs,
     iterations_per_round: ITERATIONS,
@@ -109,8 +95,6 @@ try {
   });
 } finally {
   await db.destroy();
-  await direct.destroy();
   await proxy.close();
-  await dropDatabase(postgres.url, name);
-  await postgres.stop();
+  await database.drop();
 }

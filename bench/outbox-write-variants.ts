@@ -1,12 +1,23 @@
 /**
  * The write transactions bench/outbox-write and bench/outbox-write-network compare: an application's
  * state change (one UPDATE of an item) alone, and with one event written each documented way, a
- * peer library's way, and the floor of any outbox row. Each variant is one whole transaction.
+ * peer library's way, and the floor of any outbox row. Each variant is one whole transaction. And
+ * the throw-away database both run them in.
  */
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { createOutbox } from '@rims/outbox';
+import {
+  createDatabase,
+  dropDatabase,
+  droppablePool,
+  migrateDatabase,
+  resolvePostgres,
+  uniqueDatabaseName,
+  withDatabase,
+  type PostgresService,
+} from '@rims/test-harness';
 import { setUpPeerOutbox, storePeerMessage } from './pg-transactional-outbox.js';
 import { committedEvent } from './committed-event.js';
 import { percentile, ratio } from './results.js';
@@ -22,13 +33,8 @@ const ITEMS = 10_000;
 /** A random item of the {@link ITEMS} the set-up creates. */
 export const pickItem = () => `item-${String(1 + Math.floor(Math.random() * ITEMS))}`;
 
-/**
- * Creates the items the transactions update and the peer library's outbox, in a migrated database
- * named `databaseName`.
- *
- * @example await setUpWriteBench(db, name);
- */
-export async function setUpWriteBench(db: Kysely<WriteBenchDb>, databaseName: string): Promise<void> {
+/** Creates the items the transactions update and the peer library's outbox in `databaseName`. */
+async function setUpWriteBench(db: Kysely<WriteBenchDb>, databaseName: string): Promise<void> {
   await sql`CREATE TABLE items (id text PRIMARY KEY, status text NOT NULL, updated_at timestamptz NOT NULL)`.execute(
     db,
   );
@@ -40,6 +46,44 @@ export async function setUpWriteBench(db: Kysely<WriteBenchDb>, databaseName: st
   );
   await sql`VACUUM ANALYZE items`.execute(db);
   await setUpPeerOutbox(db as Kysely<unknown>, databaseName);
+}
+
+/** A throw-away database for the write benchmarks: migrated, with their items and the peer's outbox. */
+export interface WriteBenchDatabase {
+  readonly url: string;
+  /** Where PostgreSQL came from (DATABASE_URL, local, testcontainers), for the results. */
+  readonly origin: PostgresService['origin'];
+  /** Drops the database, and stops PostgreSQL if the harness started it. */
+  drop(): Promise<void>;
+}
+
+/**
+ * Creates a {@link WriteBenchDatabase} named after `label`.
+ *
+ * @example const database = await createWriteBenchDatabase('bench_outbox_write'); try { ... } finally { await database.drop(); }
+ */
+export async function createWriteBenchDatabase(label: string): Promise<WriteBenchDatabase> {
+  const postgres = await resolvePostgres();
+  const name = uniqueDatabaseName(label);
+  await createDatabase(postgres.url, name);
+  const url = withDatabase(postgres.url, name);
+  const drop = async () => {
+    await dropDatabase(postgres.url, name);
+    await postgres.stop();
+  };
+  try {
+    await migrateDatabase(url);
+    const db = new Kysely<WriteBenchDb>({ dialect: new PostgresDialect({ pool: droppablePool(url, 1) }) });
+    try {
+      await setUpWriteBench(db, name);
+    } finally {
+      await db.destroy();
+    }
+  } catch (error) {
+    await drop();
+    throw error;
+  }
+  return { url, origin: postgres.origin, drop };
 }
 
 const outbox = createOutbox({ source: '//rims/bench' });

@@ -35,23 +35,14 @@ import { parseArgs } from 'node:util';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { createOutbox, outboxWakeChannel } from '@rims/outbox';
-import {
-  createDatabase,
-  dropDatabase,
-  droppablePool,
-  migrateDatabase,
-  resolvePostgres,
-  uniqueDatabaseName,
-  waitFor,
-  withDatabase,
-} from '@rims/test-harness';
+import { droppablePool, waitFor } from '@rims/test-harness';
 import {
   byKey,
   measureOneWriter,
   pickItem,
   ratioSpread,
   roundSpread,
-  setUpWriteBench,
+  createWriteBenchDatabase,
   writeVariants,
   type WriteBenchDb,
   type WriteVariant,
@@ -72,11 +63,8 @@ const CONNECTIONS = Number(values.connections);
 const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
 
-const postgres = await resolvePostgres();
-const name = uniqueDatabaseName('bench_outbox_write');
-await createDatabase(postgres.url, name);
-const url = withDatabase(postgres.url, name);
-await migrateDatabase(url);
+const database = await createWriteBenchDatabase('bench_outbox_write');
+const { url } = database;
 const db = new Kysely<WriteBenchDb>({
   dialect: new PostgresDialect({ pool: droppablePool(url, 1) }),
 });
@@ -87,7 +75,6 @@ const concurrentDb = new Kysely<WriteBenchDb>({
 const listener = new pg.Client({ connectionString: url });
 
 try {
-  await setUpWriteBench(db, name);
   const outbox = createOutbox({ source: '//rims/bench' });
   const single = writeVariants(db);
   // One writer: per round, every variant ITERATIONS times, interleaved.
@@ -298,7 +285,7 @@ try {
   const results = {
     iterations_per_round: ITERATIONS,
     rounds: ROUNDS,
-    postgres: postgres.origin,
+    postgres: database.origin,
     latency,
     // Medians over rounds of each round's ratio; min, max and every round under the sections below.
     ratios: {
@@ -347,6 +334,5 @@ try {
   await listener.end().catch(() => undefined);
   await concurrentDb.destroy();
   await db.destroy();
-  await dropDatabase(postgres.url, name);
-  await postgres.stop();
+  await database.drop();
 }
