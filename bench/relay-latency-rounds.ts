@@ -158,6 +158,33 @@ export interface LatencyRounds {
 export function latencyRounds(env: RelayBenchEnvironment, wakeNotifications: () => number): LatencyRounds {
   const { url, pubsub, topicName, pool } = env;
 
+  /**
+   * Runs the producer process at `load` for `seconds`, `notify` saying whether its commits NOTIFY a
+   * waiting relay, handing each report of committed events to `onCommitted`. Resolves with the rate
+   * it offered once it has exited cleanly.
+   */
+  function runProducer(
+    { rate, perCommit }: Load,
+    seconds: number,
+    notify: 'notify' | 'quiet',
+    onCommitted: (events: [id: string, committedAt: number][]) => void,
+  ): Promise<number> {
+    const producer = fork(PRODUCER, [url, String(rate), String(seconds), notify, String(perCommit)], {
+      execArgv: ['--import', 'tsx'],
+    });
+    return new Promise<number>((resolve, reject) => {
+      let offered = Number.NaN;
+      producer.on('message', (message: ProducerMessage) => {
+        if (message.kind === 'committed') onCommitted(message.events);
+        else offered = message.offeredPerSecond;
+      });
+      producer.once('exit', (code) => {
+        if (code === 0) resolve(offered);
+        else reject(new Error(`the producer exited with code ${String(code)}`));
+      });
+    });
+  }
+
   /** The relay with its defaults, fed by the producer process at `load` for `seconds`. */
   async function relayRound({ rate, perCommit }: Load, seconds: number): Promise<Round> {
     const committedAt = new Map<string, number>();
@@ -177,17 +204,8 @@ export function latencyRounds(env: RelayBenchEnvironment, wakeNotifications: () 
     const cpuReading = cpuSince();
     const notificationsBefore = wakeNotifications();
     // The producer runs in its own process, so its schedule does not wait on the relay's work.
-    const producer = fork(PRODUCER, [url, String(rate), String(seconds), 'notify', String(perCommit)], {
-      execArgv: ['--import', 'tsx'],
-    });
-    const offered = await new Promise<number>((resolve, reject) => {
-      producer.on('message', (message: ProducerMessage) => {
-        if (message.kind === 'committed') for (const [id, at] of message.events) committedAt.set(id, at);
-        else resolve(message.offeredPerSecond);
-      });
-      producer.once('exit', (code) => {
-        if (code !== 0) reject(new Error(`the producer exited with code ${String(code)}`));
-      });
+    const offered = await runProducer({ rate, perCommit }, seconds, 'notify', (events) => {
+      for (const [id, at] of events) committedAt.set(id, at);
     });
     await waitFor(() => [...committedAt.keys()].every((id) => publishedAt.has(id)), {
       timeoutMs: 60_000,
@@ -286,18 +304,8 @@ export function latencyRounds(env: RelayBenchEnvironment, wakeNotifications: () 
    * share the cores as they do in a relay round; the rows it leaves are deleted after.
    */
   async function loadedPublishOnlyRound(load: Load, seconds: number): Promise<Round> {
-    const { rate, perCommit } = load;
-    const producer = fork(PRODUCER, [url, String(rate), String(seconds), 'quiet', String(perCommit)], {
-      execArgv: ['--import', 'tsx'],
-    });
-    const finished = new Promise<void>((resolve, reject) => {
-      producer.on('message', () => undefined);
-      producer.once('exit', (code) => {
-        if (code === 0) resolve();
-        else reject(new Error(`the producer exited with code ${String(code)}`));
-      });
-    });
-    const round = await publishOnlyRound(rate, seconds);
+    const finished = runProducer(load, seconds, 'quiet', () => undefined);
+    const round = await publishOnlyRound(load.rate, seconds);
     await finished;
     await pool.query('DELETE FROM rims_outbox.events');
     return round;
