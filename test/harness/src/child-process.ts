@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { watchOrphan } from './orphan-watchdog.js';
 
 /** A Node.js program started by a test, with its output kept for failure messages. */
 export interface NodeProcess {
@@ -29,6 +30,8 @@ export function spawnNode(
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
   });
+  // A relay binary left behind by a killed test run would retry its database and Pub/Sub forever.
+  const watchdog = child.pid ? watchOrphan(child.pid) : undefined;
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-200_000);
   };
@@ -36,6 +39,7 @@ export function spawnNode(
   child.stderr.on('data', keep);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => {
+      watchdog?.kill('SIGKILL');
       resolve({ code, signal });
     });
   });

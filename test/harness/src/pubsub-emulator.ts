@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { containerRuntimeAvailable } from './docker.js';
 import { HarnessError } from './errors.js';
 import { freePort } from './free-port.js';
+import { watchOrphan } from './orphan-watchdog.js';
 import { waitFor } from './wait-for.js';
 
 /** Project id the emulator is started with unless told otherwise; any id works on the emulator. */
@@ -86,6 +87,7 @@ class GcloudEmulator implements ManagedPubSubEmulator {
   readonly origin = 'gcloud';
   readonly host: string;
   private child: ChildProcess | undefined;
+  private watchdog: ChildProcess | undefined;
   private dataDir: string | undefined;
 
   constructor(
@@ -115,6 +117,8 @@ class GcloudEmulator implements ManagedPubSubEmulator {
       { detached: true, stdio: ['ignore', 'ignore', 'pipe'] },
     );
     this.child = child;
+    // The group outlives this process: a watchdog outside it kills all of it once we are gone.
+    if (child.pid) this.watchdog = watchOrphan(-child.pid);
     let output = '';
     child.stderr.on('data', (chunk: Buffer) => {
       output = (output + chunk.toString()).slice(-4_000);
@@ -132,6 +136,8 @@ class GcloudEmulator implements ManagedPubSubEmulator {
     const child = this.child;
     if (!child?.pid) return;
     this.child = undefined;
+    this.watchdog?.kill('SIGKILL');
+    this.watchdog = undefined;
     const gone = new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) resolve();
       else
