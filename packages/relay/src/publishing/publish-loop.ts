@@ -236,9 +236,7 @@ export class PublishLoop {
         if (next === 'fetch') continue;
         if (next === 'linger') waitMs = Math.min(waitMs, this.options.lingerMs);
       }
-      this.waitingForRoom =
-        this.scheduler.eventsInFlight > this.lowWater() ||
-        this.scheduler.requestsInFlight >= this.scheduler.requestWindow;
+      this.waitingForRoom = this.heldBackByWindow();
       await this.wake.wait(waitMs);
     }
     logger.debug('publish loop stopped');
@@ -375,13 +373,21 @@ export class PublishLoop {
     // often it fetches (waking it here fetched once per publish, whatever the linger: 217 fetches
     // for 265 commits in 3 s with a 100 ms linger). A `--once` drain still looks at once, since
     // this may be the publish it waits for.
-    const room =
-      this.scheduler.eventsInFlight <= this.lowWater() &&
-      this.scheduler.requestsInFlight < this.scheduler.requestWindow;
-    if (room && (this.waitingForRoom || this.drainingOnce)) {
+    if (!this.heldBackByWindow() && (this.waitingForRoom || this.drainingOnce)) {
       this.waitingForRoom = false;
       this.wake.notify();
     }
+  }
+
+  /**
+   * More than half the window of events in flight, or every request the window allows: the loop
+   * waits for publishes to settle rather than fetch (see afterBatch).
+   */
+  private heldBackByWindow(): boolean {
+    return (
+      this.scheduler.eventsInFlight > this.lowWater() ||
+      this.scheduler.requestsInFlight >= this.scheduler.requestWindow
+    );
   }
 
   /** A batch or more in flight: a fetch scans at least that many in-flight rows (see paceAfter). */
