@@ -3,19 +3,26 @@ import './context.js';
 import { migrateDatabase } from './migrated-database.js';
 import {
   createDatabase,
+  dropAbandonedDatabases,
   dropDatabase,
   resolvePostgres,
   uniqueDatabaseName,
   withDatabase,
 } from './postgres.js';
 import { resolvePubSubEmulator } from './pubsub-emulator.js';
+import { destroyAbandonedServers } from './throwaway-postgres.js';
 
 /**
- * Vitest global setup: finds (or starts) PostgreSQL and the Pub/Sub emulator once per run, prepares
- * a migrated template database, and tears everything down at the end.
+ * Vitest global setup: finds (or starts) PostgreSQL and the Pub/Sub emulator once per run, removes
+ * what runs killed before their teardown left behind (their databases and throw-away servers),
+ * prepares a migrated template database, and tears everything down at the end.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const [postgres, emulator] = await Promise.all([resolvePostgres(), resolvePubSubEmulator()]);
+  const leftovers = [...(await dropAbandonedDatabases(postgres.url)), ...destroyAbandonedServers()];
+  if (leftovers.length > 0) {
+    console.log(`harness: removed what killed runs left behind: ${leftovers.join(', ')}`);
+  }
   const templateDatabase = uniqueDatabaseName('template');
   await createDatabase(postgres.url, templateDatabase);
   await migrateDatabase(withDatabase(postgres.url, templateDatabase));

@@ -16,6 +16,7 @@ export {
   uniqueDatabaseName,
   createDatabase,
   dropDatabase,
+  dropAbandonedDatabases,
   droppablePool,
   type PostgresService,
 } from './postgres.js';
@@ -29,7 +30,11 @@ export {
   type ManagedPubSubEmulator,
 } from './pubsub-emulator.js';
 export { emulatorClientConfig } from './emulator-client-config.js';
-export { startThrowawayPostgres, type ThrowawayPostgres } from './throwaway-postgres.js';
+export {
+  startThrowawayPostgres,
+  destroyAbandonedServers,
+  type ThrowawayPostgres,
+} from './throwaway-postgres.js';
 export { spawnNode, type NodeProcess } from './child-process.js';
 export { readDockerfile, runDeploy, type Dockerfile } from './dockerfile.js';
 export { refuseReconnects, startFaultProxy, type FaultProxy, type Fault } from './fault-proxy.js';

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { containerRuntimeAvailable } from './docker.js';
 import { HarnessError } from './errors.js';
+import { ownerIsGone, ownerTag } from './owner-tag.js';
 
 /** Where tests find PostgreSQL when DATABASE_URL is not set. */
 export const LOCAL_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -88,15 +89,42 @@ export function uniqueDatabaseName(label: string): string {
   return `rims_t_${clean}_${randomBytes(4).toString('hex')}`;
 }
 
-/** Creates a database, optionally as a copy of `template`. Names come from {@link uniqueDatabaseName}. */
+/**
+ * Creates a database, optionally as a copy of `template`. Names come from {@link uniqueDatabaseName}.
+ * The database's comment records this process ({@link ownerTag}), so that a later run drops it
+ * if this one is killed before dropping it ({@link dropAbandonedDatabases}).
+ */
 export async function createDatabase(adminUrl: string, name: string, template?: string): Promise<void> {
   await withAdmin(adminUrl, async (client) => {
     const from = template ? ` TEMPLATE ${pg.escapeIdentifier(template)}` : '';
     await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}${from}`);
+    await client.query(`COMMENT ON DATABASE ${pg.escapeIdentifier(name)} IS ${pg.escapeLiteral(ownerTag())}`);
   });
 }
 
-/** Drops a database, disconnecting whoever is still connected to it. */
+/**
+ * Drops the test databases (`rims_t_*`) that runs killed before their teardown left on the server:
+ * those whose comment names a process of this machine that is gone. Another machine's, a live
+ * run's, and untagged ones are kept. Returns the names dropped.
+ *
+ * @example await dropAbandonedDatabases(LOCAL_POSTGRES_URL); // at the start of a run
+ */
+export async function dropAbandonedDatabases(adminUrl: string): Promise<string[]> {
+  const dropped: string[] = [];
+  await withAdmin(adminUrl, async (client) => {
+    const { rows } = await client.query<{ name: string; tag: string | null }>(
+      `SELECT datname AS name, shobj_description(oid, 'pg_database') AS tag
+       FROM pg_database WHERE datname LIKE 'rims\\_t\\_%'`,
+    );
+    for (const { name, tag } of rows) {
+      if (!ownerIsGone(tag)) continue;
+      await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+      dropped.push(name);
+    }
+  });
+  return dropped;
+}
+
 /**
  * A connection pool for a database the test drops when done. pg's `Pool.end()` resolves before its
  * clients have finished closing, so `DROP DATABASE ... WITH (FORCE)` right after can terminate them
@@ -113,6 +141,7 @@ export function droppablePool(url: string, max: number): pg.Pool {
   return pool;
 }
 
+/** Drops a database, disconnecting whoever is still connected to it. */
 export async function dropDatabase(adminUrl: string, name: string): Promise<void> {
   await withAdmin(adminUrl, async (client) => {
     await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);

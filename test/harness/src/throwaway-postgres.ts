@@ -1,10 +1,19 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import {
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { containerRuntimeAvailable } from './docker.js';
 import { HarnessError } from './errors.js';
 import { freePort } from './free-port.js';
+import { ownerIsGone, ownerTag } from './owner-tag.js';
 import { connectError } from './postgres.js';
 import { waitFor } from './wait-for.js';
 
@@ -48,6 +57,38 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
   return server;
 }
 
+/** Where a local throw-away server lives: a directory `rims-pg-*` in the temporary directory. */
+const SERVER_DIR_PREFIX = 'rims-pg-';
+/** The file in that directory naming the process that started the server ({@link ownerTag}). */
+const OWNER_FILE = 'owner';
+
+/**
+ * Stops and removes the local throw-away servers that runs killed before their teardown left
+ * running: those whose owner file names a process of this machine that is gone. Returns their
+ * directories.
+ *
+ * @example destroyAbandonedServers(); // at the start of a run
+ */
+export function destroyAbandonedServers(): string[] {
+  const bin = findPostgresBin();
+  const destroyed: string[] = [];
+  for (const name of readdirSync(tmpdir())) {
+    if (!name.startsWith(SERVER_DIR_PREFIX)) continue;
+    const dir = join(tmpdir(), name);
+    let tag: string;
+    try {
+      tag = readFileSync(join(dir, OWNER_FILE), 'utf8');
+    } catch {
+      continue; // not (yet) one of ours to judge
+    }
+    if (!ownerIsGone(tag)) continue;
+    if (bin) new LocalPostgres(bin, 0, dir).kill();
+    rmSync(dir, { recursive: true, force: true });
+    destroyed.push(dir);
+  }
+  return destroyed;
+}
+
 function findPostgresBin(): string | undefined {
   const which = spawnSync('sh', ['-c', 'command -v pg_ctl'], { encoding: 'utf8' });
   const onPath = which.status === 0 ? which.stdout.trim() : '';
@@ -70,12 +111,15 @@ class LocalPostgres implements ThrowawayPostgres {
   private readonly dir: string;
   private readonly asPostgresUser = userInfo().uid === 0;
 
+  /** A new server on `port`, or (with `dir`) the one in `dir`, only to {@link kill} it. */
   constructor(
     private readonly bin: string,
     readonly port: number,
+    dir?: string,
   ) {
     this.url = `postgres://postgres@127.0.0.1:${String(port)}/postgres`;
-    this.dir = mkdtempSync(join(tmpdir(), 'rims-pg-'));
+    this.dir = dir ?? mkdtempSync(join(tmpdir(), SERVER_DIR_PREFIX));
+    if (!dir) writeFileSync(join(this.dir, OWNER_FILE), ownerTag());
   }
 
   async create(): Promise<void> {
@@ -131,11 +175,16 @@ class LocalPostgres implements ThrowawayPostgres {
   }
 
   async destroy(): Promise<void> {
+    this.kill();
+    rmSync(this.dir, { recursive: true, force: true });
+    await Promise.resolve();
+  }
+
+  /** Stops the server at once if it runs (immediate: nothing in it is worth a checkpoint). */
+  kill(): void {
     if (existsSync(join(this.dir, 'data', 'postmaster.pid'))) {
       this.run('pg_ctl', ['-D', join(this.dir, 'data'), '-m', 'immediate', '-w', 'stop'], true);
     }
-    rmSync(this.dir, { recursive: true, force: true });
-    await Promise.resolve();
   }
 
   private run(command: string, args: string[], ignoreFailure = false): SpawnSyncReturns<string> {
