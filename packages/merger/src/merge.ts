@@ -1,3 +1,5 @@
+// Past 300 lines on purpose: runMerge's dry-run and merge steps share its lease, window, datasets
+// and metrics as one closure; the statements are SQL files, history and discrepancies their own modules.
 import { randomUUID } from 'node:crypto';
 import { resolveDatasets } from './datasets.js';
 import { MergeStoppedError, MergerConfigError } from './errors.js';

@@ -1,3 +1,5 @@
+// Past 300 lines on purpose: every relay setting in one table (one config schema per binary), with
+// the parsing of the environment, flags and createRelay options that the table feeds.
 import { z } from 'zod';
 import { outboxSchemaName } from '@rims/outbox';
 import { ConfigError, parseConfig, parseDuration, settingFlag } from '@rims/schemas';

@@ -1,3 +1,5 @@
+// Past 300 lines on purpose: runBackfill and the batch, resume and retry helpers only it uses; the
+// SQL is in sql/postgres/backfill, the progress store in its own module.
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CompiledQuery, Kysely, PostgresDialect } from 'kysely';

@@ -1,3 +1,6 @@
+// Past 300 lines on purpose: the loop's timing rules (the pause after a costly fetch, the linger,
+// waiting for room, the idle NOTIFY mark) share a few fields and read best beside the run loop that
+// applies them. What a batch does is in send-batch.ts; the ordering rules in publish-scheduler.ts.
 import type { Logger } from 'pino';
 import { backoffDelay, type BackoffOptions } from '../backoff.js';
 import { describeFailure } from '../failure-kind.js';
