@@ -1,6 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
@@ -23,11 +25,14 @@ const HARNESS = new URL('./harness/dist/index.js', import.meta.url).href;
  * one line: what it started. The test then kills it with SIGKILL, as a test run ended by a closed
  * pipe or a timeout is killed, before any teardown runs.
  */
-async function starter(code: string): Promise<{ child: ChildProcess; line: string }> {
+async function starter(
+  code: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ child: ChildProcess; line: string }> {
   const child = spawn(
     process.execPath,
     ['--input-type=module', '-e', `import * as harness from '${HARNESS}';\n${code}`],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    { stdio: ['ignore', 'pipe', 'inherit'], env },
   );
   const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
   return { child, line };
@@ -73,21 +78,26 @@ async function testDatabases(): Promise<string[]> {
 
 describe('what the harness started, when the process that started it is killed', () => {
   it.skipIf(!gcloudEmulatorAvailable())(
-    'a Pub/Sub emulator stops',
+    'a Pub/Sub emulator stops and its data directory is removed',
     async () => {
+      // A temporary directory of the starter's own, where its emulator makes its data directory.
+      const tmp = mkdtempSync(join(tmpdir(), 'rims-killed-run-'));
       const { child, line: host } = await starter(
         `const emulator = await harness.startPubSubEmulator();
          console.log(emulator.host);
          setInterval(() => undefined, 60_000);`,
+        { ...process.env, TMPDIR: tmp },
       );
       try {
         expect(await answers(host), `the emulator at ${host} answers`).toBe(true);
+        expect(readdirSync(tmp), 'the emulator data directory').toHaveLength(1);
         await killed(child);
-        await waitFor(async () => !(await answers(host)), {
+        await waitFor(async () => !(await answers(host)) && readdirSync(tmp).length === 0, {
           timeoutMs: 20_000,
-          description: `the orphaned emulator at ${host} to stop`,
+          description: `the orphaned emulator at ${host} to stop and its data directory to go`,
         });
       } finally {
+        rmSync(tmp, { recursive: true, force: true });
         child.kill('SIGKILL');
         // Whatever outlived the check (gcloud's python and its java, both naming the port).
         if (await answers(host)) spawnSync('pkill', ['-KILL', '-f', host.split(':')[1] ?? host]);

@@ -118,7 +118,7 @@ class GcloudEmulator implements ManagedPubSubEmulator {
     );
     this.child = child;
     // The group outlives this process: a watchdog outside it kills all of it once we are gone.
-    if (child.pid) this.watchdog = watchOrphan(-child.pid);
+    if (child.pid) this.watchdog = watchOrphan(-child.pid, this.dataDir);
     let output = '';
     child.stderr.on('data', (chunk: Buffer) => {
       output = (output + chunk.toString()).slice(-4_000);
