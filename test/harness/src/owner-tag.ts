@@ -7,8 +7,8 @@ import { hostname } from 'node:os';
  *
  * @example ownerTag() // 'rims-test host=ci-runner-7 pid=41233'
  */
-export function ownerTag(pid: number = process.pid): string {
-  return `rims-test host=${hostname()} pid=${String(pid)}`;
+export function ownerTag(): string {
+  return `rims-test host=${hostname()} pid=${String(process.pid)}`;
 }
 
 /**
