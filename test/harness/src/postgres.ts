@@ -118,7 +118,7 @@ export async function dropAbandonedDatabases(adminUrl: string): Promise<string[]
     );
     for (const { name, tag } of rows) {
       if (!ownerIsGone(tag)) continue;
-      await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+      await client.query(dropStatement(name));
       dropped.push(name);
     }
   });
@@ -144,8 +144,13 @@ export function droppablePool(url: string, max: number): pg.Pool {
 /** Drops a database, disconnecting whoever is still connected to it. */
 export async function dropDatabase(adminUrl: string, name: string): Promise<void> {
   await withAdmin(adminUrl, async (client) => {
-    await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+    await client.query(dropStatement(name));
   });
+}
+
+/** Drops database `name` if it exists, disconnecting whoever is still connected to it. */
+function dropStatement(name: string): string {
+  return `DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`;
 }
 
 async function withAdmin(adminUrl: string, work: (client: pg.Client) => Promise<void>): Promise<void> {

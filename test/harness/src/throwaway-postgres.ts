@@ -82,7 +82,7 @@ export function destroyAbandonedServers(): string[] {
       continue; // not (yet) one of ours to judge
     }
     if (!ownerIsGone(tag)) continue;
-    if (bin) new LocalPostgres(bin, 0, dir).kill();
+    if (bin) killServer(bin, dir);
     rmSync(dir, { recursive: true, force: true });
     destroyed.push(dir);
   }
@@ -109,27 +109,24 @@ class LocalPostgres implements ThrowawayPostgres {
   readonly origin = 'local';
   readonly url: string;
   private readonly dir: string;
-  private readonly asPostgresUser = userInfo().uid === 0;
 
-  /** A new server on `port`, or (with `dir`) the one in `dir`, only to {@link kill} it. */
   constructor(
     private readonly bin: string,
     readonly port: number,
-    dir?: string,
   ) {
     this.url = `postgres://postgres@127.0.0.1:${String(port)}/postgres`;
-    this.dir = dir ?? mkdtempSync(join(tmpdir(), SERVER_DIR_PREFIX));
-    if (!dir) writeFileSync(join(this.dir, OWNER_FILE), ownerTag());
+    this.dir = mkdtempSync(join(tmpdir(), SERVER_DIR_PREFIX));
+    writeFileSync(join(this.dir, OWNER_FILE), ownerTag());
   }
 
   async create(): Promise<void> {
-    if (this.asPostgresUser) {
+    if (asPostgresUser()) {
       // initdb and the server refuse to run as root.
       const ids = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
       const gids = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
       chownSync(this.dir, Number(ids.stdout.trim()), Number(gids.stdout.trim()));
     }
-    this.run('initdb', [
+    runTool(this.bin, 'initdb', [
       '-D',
       join(this.dir, 'data'),
       '-U',
@@ -152,7 +149,7 @@ class LocalPostgres implements ThrowawayPostgres {
       '-c full_page_writes=off',
       '-c max_connections=100',
     ].join(' ');
-    this.run('pg_ctl', [
+    runTool(this.bin, 'pg_ctl', [
       '-D',
       join(this.dir, 'data'),
       '-l',
@@ -170,34 +167,39 @@ class LocalPostgres implements ThrowawayPostgres {
 
   stop(): Promise<void> {
     // fast: disconnects clients at once, as a restart or failover does.
-    this.run('pg_ctl', ['-D', join(this.dir, 'data'), '-m', 'fast', '-w', 'stop']);
+    runTool(this.bin, 'pg_ctl', ['-D', join(this.dir, 'data'), '-m', 'fast', '-w', 'stop']);
     return Promise.resolve();
   }
 
   async destroy(): Promise<void> {
-    this.kill();
+    killServer(this.bin, this.dir);
     rmSync(this.dir, { recursive: true, force: true });
     await Promise.resolve();
   }
+}
 
-  /** Stops the server at once if it runs (immediate: nothing in it is worth a checkpoint). */
-  kill(): void {
-    if (existsSync(join(this.dir, 'data', 'postmaster.pid'))) {
-      this.run('pg_ctl', ['-D', join(this.dir, 'data'), '-m', 'immediate', '-w', 'stop'], true);
-    }
+/** initdb and the server refuse to run as root: as root, the tools run as the postgres user. */
+function asPostgresUser(): boolean {
+  return userInfo().uid === 0;
+}
+
+/** Runs one of PostgreSQL's tools from `bin`. @throws {HarnessError} when it fails, unless told not to. */
+function runTool(bin: string, command: string, args: string[], ignoreFailure = false): void {
+  const path = join(bin, command);
+  const result: SpawnSyncReturns<string> = asPostgresUser()
+    ? spawnSync('runuser', ['-u', 'postgres', '--', path, ...args], { encoding: 'utf8' })
+    : spawnSync(path, args, { encoding: 'utf8' });
+  if (result.status !== 0 && !ignoreFailure) {
+    throw new HarnessError(
+      `${command} ${args.join(' ')} failed (${String(result.status ?? result.error)}):\n${result.stderr}${result.stdout}`,
+    );
   }
+}
 
-  private run(command: string, args: string[], ignoreFailure = false): SpawnSyncReturns<string> {
-    const path = join(this.bin, command);
-    const result = this.asPostgresUser
-      ? spawnSync('runuser', ['-u', 'postgres', '--', path, ...args], { encoding: 'utf8' })
-      : spawnSync(path, args, { encoding: 'utf8' });
-    if (result.status !== 0 && !ignoreFailure) {
-      throw new HarnessError(
-        `${command} ${args.join(' ')} failed (${String(result.status ?? result.error)}):\n${result.stderr}${result.stdout}`,
-      );
-    }
-    return result;
+/** Stops the server in `dir` at once if it runs (immediate: nothing in it is worth a checkpoint). */
+function killServer(bin: string, dir: string): void {
+  if (existsSync(join(dir, 'data', 'postmaster.pid'))) {
+    runTool(bin, 'pg_ctl', ['-D', join(dir, 'data'), '-m', 'immediate', '-w', 'stop'], true);
   }
 }
 
