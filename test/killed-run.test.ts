@@ -13,6 +13,8 @@ import {
   dropAbandonedDatabases,
   dropDatabase,
   gcloudEmulatorAvailable,
+  makeScratchDirectory,
+  removeAbandonedScratchDirectories,
   uniqueDatabaseName,
   waitFor,
 } from '@rims/test-harness';
@@ -21,9 +23,9 @@ import { harnessContext } from '@rims/test-harness/vitest';
 const HARNESS = new URL('./harness/dist/index.js', import.meta.url).href;
 
 /**
- * A Node.js process that runs `code` (an ES module importing the harness as `harness`) and prints
- * one line: what it started. The test then kills it with SIGKILL, as a test run ended by a closed
- * pipe or a timeout is killed, before any teardown runs.
+ * A Node.js process that runs `code` (an ES module importing the harness as `harness`, and
+ * `writeFileSync` and `join`) and prints one line: what it started. The test then kills it with
+ * SIGKILL, as a test run ended by a closed pipe or a timeout is killed, before any teardown runs.
  */
 async function starter(
   code: string,
@@ -31,7 +33,11 @@ async function starter(
 ): Promise<{ child: ChildProcess; line: string }> {
   const child = spawn(
     process.execPath,
-    ['--input-type=module', '-e', `import * as harness from '${HARNESS}';\n${code}`],
+    [
+      '--input-type=module',
+      '-e',
+      `import { writeFileSync } from 'node:fs';\nimport { join } from 'node:path';\nimport * as harness from '${HARNESS}';\n${code}`,
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'], env },
   );
   const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
@@ -159,6 +165,31 @@ describe('what the harness started, when the process that started it is killed',
       child.kill('SIGKILL');
       await client.end();
       for (const name of [abandoned, live, elsewhere]) await dropDatabase(adminUrl, name);
+    }
+  }, 60_000);
+
+  it("its scratch directory is removed by the next run's setup; a live process's is kept", async () => {
+    const { child, line: abandoned } = await starter(
+      `const dir = harness.makeScratchDirectory('killed-run');
+       writeFileSync(join(dir, 'warehouse.duckdb'), 'left behind');
+       console.log(dir);
+       setInterval(() => undefined, 60_000);`,
+    );
+    const live = makeScratchDirectory('live-run');
+    try {
+      await killed(child);
+      expect(existsSync(join(abandoned, 'warehouse.duckdb')), `${abandoned} after the kill`).toBe(true);
+
+      const removed = removeAbandonedScratchDirectories();
+
+      expect(removed).toContain(abandoned);
+      expect(removed).not.toContain(live);
+      expect(existsSync(abandoned), `${abandoned} after the sweep`).toBe(false);
+      expect(existsSync(live), `${live} after the sweep`).toBe(true);
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(abandoned, { recursive: true, force: true });
+      rmSync(live, { recursive: true, force: true });
     }
   }, 60_000);
 

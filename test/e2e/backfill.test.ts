@@ -4,8 +4,6 @@
  * and merged into a DuckDB warehouse, whose State then equals PostgreSQL item by item. Then an UPDATE
  * written around the outbox, found by `--items` backfill and `rims-merger audit`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql, type Kysely } from 'kysely';
@@ -22,7 +20,7 @@ import {
 } from '@rims/merger';
 import { createRelay, type Relay } from '@rims/relay';
 import { spawnNode, waitFor } from '@rims/test-harness';
-import { useTestDatabase, useTestPubSub } from '@rims/test-harness/vitest';
+import { useTestDatabase, useTestPubSub, useScratchDirectory } from '@rims/test-harness/vitest';
 import {
   STOCK_QUERY,
   createStock,
@@ -36,7 +34,7 @@ const OUTBOX_BIN = fileURLToPath(new URL('../../packages/outbox/dist/bin.js', im
 const MERGER_BIN = fileURLToPath(new URL('../../packages/merger/dist/bin.js', import.meta.url));
 const database = useTestDatabase({ label: 'e2e_backfill' });
 const pubsub = useTestPubSub();
-const dir = mkdtempSync(join(tmpdir(), 'rims-backfill-'));
+const dir = useScratchDirectory('backfill');
 const warehousePath = join(dir, 'warehouse.duckdb');
 const names = {
   topic: pubsub.uniqueName('backfill-events'),
@@ -130,7 +128,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await relay.stop({ timeout: 5_000 });
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('going live with rims-outbox backfill', () => {

@@ -1,17 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dropDatabase, spawnNode, uniqueDatabaseName, waitFor } from '@rims/test-harness';
-import { harnessContext } from '@rims/test-harness/vitest';
+import { harnessContext, useScratchDirectory } from '@rims/test-harness/vitest';
 
 const DEMO_BIN = fileURLToPath(new URL('../../demo/dist/cli.js', import.meta.url));
-const cwd = mkdtempSync(join(tmpdir(), 'rims-demo-'));
+const cwd = useScratchDirectory('demo');
 const databases: string[] = [];
 afterAll(async () => {
   for (const name of databases) await dropDatabase(harnessContext().postgresUrl, name);
-  rmSync(cwd, { recursive: true, force: true });
 });
 
 /** `pnpm demo` as the README runs it, on the run's PostgreSQL and emulator, in a directory of its own. */

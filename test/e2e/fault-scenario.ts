@@ -3,8 +3,7 @@
  * thousands of items, while relays and the lander are SIGKILLed and restarted at random moments and
  * the Pub/Sub emulator is restarted once. At the end the warehouse state must equal PostgreSQL.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -39,6 +38,7 @@ import {
   dropDatabase,
   droppablePool,
   emulatorClientConfig,
+  makeScratchDirectory,
   spawnNode,
   startPubSubEmulator,
   uniqueDatabaseName,
@@ -93,7 +93,7 @@ export async function runFaultScenario(options: FaultScenarioOptions): Promise<F
     // Dropped at the end while its connections may still be closing: see droppablePool.
     dialect: new PostgresDialect({ pool: droppablePool(databaseUrl, 12) }),
   });
-  const dir = mkdtempSync(join(tmpdir(), 'rims-e2e-'));
+  const dir = makeScratchDirectory('e2e');
   const warehouseUrl = `duckdb://${join(dir, 'warehouse.duckdb')}`;
   let emulator: ManagedPubSubEmulator | undefined;
   const children = new Set<NodeProcess>();

@@ -3,8 +3,6 @@
  * PostgreSQL, the Pub/Sub emulator, the lander (what the BigQuery subscription writes) and the merge
  * into DuckDB. Thresholds are seconds here so each failure shows within the test.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,11 +21,11 @@ import { createOutbox } from '@rims/outbox';
 import { createRelay, type Relay } from '@rims/relay';
 import { HEARTBEAT_SUBJECT_PREFIX, toPubSubMessage } from '@rims/schemas';
 import { spawnNode } from '@rims/test-harness';
-import { useTestDatabase, useTestPubSub } from '@rims/test-harness/vitest';
+import { useTestDatabase, useTestPubSub, useScratchDirectory } from '@rims/test-harness/vitest';
 
 const database = useTestDatabase({ label: 'pipeline_check' });
 const pubsub = useTestPubSub();
-const dir = mkdtempSync(join(tmpdir(), 'rims-check-'));
+const dir = useScratchDirectory('check');
 const warehousePath = join(dir, 'warehouse.duckdb');
 const names = {
   topic: pubsub.uniqueName('check-events'),
@@ -157,7 +155,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await relay.stop({ timeout: 5_000 });
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('rims-merger check on a running pipeline', () => {

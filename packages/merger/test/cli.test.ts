@@ -1,22 +1,17 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PubSub } from '@google-cloud/pubsub';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toPubSubMessage } from '@rims/schemas';
 import { emulatorClientConfig, spawnNode, waitFor } from '@rims/test-harness';
-import { useTestPubSub } from '@rims/test-harness/vitest';
+import { useTestPubSub, useScratchDirectory } from '@rims/test-harness/vitest';
 import { MERGER_SETTINGS, flagOf } from '../src/config.js';
 import { itemEvent } from './helpers.js';
 
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const pubsub = useTestPubSub();
-const dir = mkdtempSync(join(tmpdir(), 'rims-merger-cli-'));
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const dir = useScratchDirectory('merger-cli');
 
 function cli(
   args: string[],

@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readDockerfile, runDeploy } from '@rims/test-harness';
+import { useScratchDirectory } from '@rims/test-harness/vitest';
 
 // No container engine runs here: these check what can be checked without one. The image's
 // contents are what `pnpm deploy` produces, so that is built and run for real.
@@ -13,10 +13,7 @@ const repoRoot = join(packageDir, '..', '..');
 const dockerfile = readDockerfile(join(packageDir, 'Dockerfile'));
 
 describe('the merger Dockerfile', () => {
-  const out = mkdtempSync(join(tmpdir(), 'rims-merger-deploy-'));
-  afterAll(() => {
-    rmSync(out, { recursive: true, force: true });
-  });
+  const out = useScratchDirectory('merger-deploy');
 
   it('is multi-stage on a pinned Node.js 22 glibc image and runs as a non-root user', () => {
     expect(dockerfile.stages).toHaveLength(2);

@@ -1,8 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import { seededRandom } from '@rims/test-harness';
+import { makeScratchDirectory, seededRandom } from '@rims/test-harness';
 import {
   STRUCTURED_CONTENT_TYPE,
   buildCloudEvent,
@@ -30,7 +29,7 @@ export function useDuckDbWarehouse(): {
 } {
   let state: { warehouse: Warehouse; path: string; dir: string } | undefined;
   beforeAll(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rims-merger-test-'));
+    const dir = makeScratchDirectory('merger-test');
     const path = join(dir, 'warehouse.duckdb');
     const warehouse = await openDuckDbWarehouse(path);
     await provisionWarehouse(warehouse);

@@ -1,8 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PubSub } from '@google-cloud/pubsub';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toPubSubMessage } from '@rims/schemas';
 import {
   emulatorClientConfig,
@@ -10,6 +8,7 @@ import {
   startFaultProxy,
   useTestPubSub,
   waitFor,
+  useScratchDirectory,
 } from '@rims/test-harness/vitest';
 import {
   UndeliverableMessagesError,
@@ -22,10 +21,7 @@ import { itemEvent, select, useDuckDbWarehouse } from './helpers.js';
 
 const pubsub = useTestPubSub();
 const local = useDuckDbWarehouse();
-const scratch = mkdtempSync(join(tmpdir(), 'rims-merger-land-'));
-afterAll(() => {
-  rmSync(scratch, { recursive: true, force: true });
-});
+const scratch = useScratchDirectory('merger-land');
 
 async function setUp() {
   const client = pubsub.client();

@@ -1,18 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { useTestPubSub } from '@rims/test-harness/vitest';
+import { describe, expect, it } from 'vitest';
+import { useTestPubSub, useScratchDirectory } from '@rims/test-harness/vitest';
 import { MERGER_METRIC_NAMES } from '../src/index.js';
 import { runCli } from '../src/cli/cli.js';
 
 const pubsub = useTestPubSub();
-const dir = mkdtempSync(join(tmpdir(), 'rims-merger-otel-'));
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const dir = useScratchDirectory('merger-otel');
 
 /** A local OTLP/HTTP endpoint that keeps what it is sent. */
 async function collector() {

@@ -3,11 +3,10 @@
  * from a Core that predates history (or whose history went wrong), in one transaction under the
  * merge lease; then ordinary runs keep history equal to the rebuild from Core.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '@rims/test-harness';
+import { useScratchDirectory } from '@rims/test-harness/vitest';
 import { ITEM_EVENT_TYPES, type RimsCloudEvent } from '@rims/schemas';
 import {
   DEFAULT_DATASETS,
@@ -304,12 +303,9 @@ describe('rebuildDays', () => {
 });
 
 describe('rims-merger rebuild-history', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'rims-merger-rebuild-cli-'));
+  const dir = useScratchDirectory('merger-rebuild-cli');
   const path = join(dir, 'warehouse.duckdb');
   const env = { WAREHOUSE_URL: `duckdb://${path}`, LOG_LEVEL: 'warn' };
-  afterAll(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
 
   async function cli(argv: string[]) {
     let stdout = '';

@@ -1,13 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useScratchDirectory } from '@rims/test-harness/vitest';
 import { runCli } from '../src/cli/cli.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'rims-merger-run-cli-'));
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const dir = useScratchDirectory('merger-run-cli');
 
 /** runCli in this process, its output captured, with stop signals sent by `stop`. */
 async function cli(argv: string[], env: Record<string, string> = {}) {

@@ -10,16 +10,21 @@ import {
   withDatabase,
 } from './postgres.js';
 import { resolvePubSubEmulator } from './pubsub-emulator.js';
+import { removeAbandonedScratchDirectories } from './scratch-directory.js';
 import { destroyAbandonedServers } from './throwaway-postgres.js';
 
 /**
  * Vitest global setup: finds (or starts) PostgreSQL and the Pub/Sub emulator once per run, removes
- * what runs killed before their teardown left behind (their databases and throw-away servers),
- * prepares a migrated template database, and tears everything down at the end.
+ * what runs killed before their teardown left behind (their databases, throw-away servers and
+ * scratch directories), prepares a migrated template database, and tears everything down at the end.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const [postgres, emulator] = await Promise.all([resolvePostgres(), resolvePubSubEmulator()]);
-  const leftovers = [...(await dropAbandonedDatabases(postgres.url)), ...destroyAbandonedServers()];
+  const leftovers = [
+    ...(await dropAbandonedDatabases(postgres.url)),
+    ...destroyAbandonedServers(),
+    ...removeAbandonedScratchDirectories(),
+  ];
   if (leftovers.length > 0) {
     console.log(`harness: removed what killed runs left behind: ${leftovers.join(', ')}`);
   }

@@ -35,6 +35,7 @@ export {
   destroyAbandonedServers,
   type ThrowawayPostgres,
 } from './throwaway-postgres.js';
+export { makeScratchDirectory, removeAbandonedScratchDirectories } from './scratch-directory.js';
 export { spawnNode, type NodeProcess } from './child-process.js';
 export { readDockerfile, runDeploy, type Dockerfile } from './dockerfile.js';
 export { refuseReconnects, startFaultProxy, type FaultProxy, type Fault } from './fault-proxy.js';

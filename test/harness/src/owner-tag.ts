@@ -1,4 +1,6 @@
-import { hostname } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /**
  * Who made a test resource (a database, a throw-away server): this machine and this process, as
@@ -26,4 +28,46 @@ export function ownerIsGone(tag: string | null | undefined): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
+}
+
+/** The file in an owned directory that holds its {@link ownerTag}. */
+const OWNER_FILE = 'owner';
+
+/**
+ * Makes a new directory `$TMPDIR/<prefix>XXXXXX` holding an `owner` file with this process's
+ * {@link ownerTag}, so that {@link removeAbandonedDirectories} can tell when its maker is gone.
+ *
+ * @example const dir = makeOwnedDirectory('rims-pg-'); // /tmp/rims-pg-Ab12Cd, with /tmp/rims-pg-Ab12Cd/owner
+ */
+export function makeOwnedDirectory(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  writeFileSync(join(dir, OWNER_FILE), ownerTag());
+  return dir;
+}
+
+/**
+ * Removes the directories `$TMPDIR/<prefix>*` whose owner file names a process of this machine that
+ * is gone ({@link ownerIsGone}), calling `beforeRemove` on each first (to stop what runs there).
+ * Keeps those without an owner file: not made by {@link makeOwnedDirectory}, or still being made.
+ * Returns the directories removed.
+ *
+ * @example removeAbandonedDirectories('rims-t-'); // at the start of a run
+ */
+export function removeAbandonedDirectories(prefix: string, beforeRemove?: (dir: string) => void): string[] {
+  const removed: string[] = [];
+  for (const name of readdirSync(tmpdir())) {
+    if (!name.startsWith(prefix)) continue;
+    const dir = join(tmpdir(), name);
+    let tag: string;
+    try {
+      tag = readFileSync(join(dir, OWNER_FILE), 'utf8');
+    } catch {
+      continue;
+    }
+    if (!ownerIsGone(tag)) continue;
+    beforeRemove?.(dir);
+    rmSync(dir, { recursive: true, force: true });
+    removed.push(dir);
+  }
+  return removed;
 }

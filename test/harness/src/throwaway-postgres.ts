@@ -1,19 +1,11 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import {
-  chownSync,
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { chownSync, existsSync, readdirSync, rmSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { containerRuntimeAvailable } from './docker.js';
 import { HarnessError } from './errors.js';
 import { freePort } from './free-port.js';
-import { ownerIsGone, ownerTag } from './owner-tag.js';
+import { makeOwnedDirectory, removeAbandonedDirectories } from './owner-tag.js';
 import { connectError } from './postgres.js';
 import { waitFor } from './wait-for.js';
 
@@ -59,8 +51,6 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
 
 /** Where a local throw-away server lives: a directory `rims-pg-*` in the temporary directory. */
 const SERVER_DIR_PREFIX = 'rims-pg-';
-/** The file in that directory naming the process that started the server ({@link ownerTag}). */
-const OWNER_FILE = 'owner';
 
 /**
  * Stops and removes the local throw-away servers that runs killed before their teardown left
@@ -71,22 +61,9 @@ const OWNER_FILE = 'owner';
  */
 export function destroyAbandonedServers(): string[] {
   const bin = findPostgresBin();
-  const destroyed: string[] = [];
-  for (const name of readdirSync(tmpdir())) {
-    if (!name.startsWith(SERVER_DIR_PREFIX)) continue;
-    const dir = join(tmpdir(), name);
-    let tag: string;
-    try {
-      tag = readFileSync(join(dir, OWNER_FILE), 'utf8');
-    } catch {
-      continue; // not (yet) one of ours to judge
-    }
-    if (!ownerIsGone(tag)) continue;
+  return removeAbandonedDirectories(SERVER_DIR_PREFIX, (dir) => {
     if (bin) killServer(bin, dir);
-    rmSync(dir, { recursive: true, force: true });
-    destroyed.push(dir);
-  }
-  return destroyed;
+  });
 }
 
 function findPostgresBin(): string | undefined {
@@ -115,8 +92,7 @@ class LocalPostgres implements ThrowawayPostgres {
     readonly port: number,
   ) {
     this.url = `postgres://postgres@127.0.0.1:${String(port)}/postgres`;
-    this.dir = mkdtempSync(join(tmpdir(), SERVER_DIR_PREFIX));
-    writeFileSync(join(this.dir, OWNER_FILE), ownerTag());
+    this.dir = makeOwnedDirectory(SERVER_DIR_PREFIX);
   }
 
   async create(): Promise<void> {
