@@ -3,9 +3,9 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
- * Who made a test resource (a database, a throw-away server): this machine and this process, as
- * text stored beside the resource. A run killed before its teardown leaves such resources behind;
- * the next run's setup removes those whose maker is gone ({@link ownerIsGone}).
+ * Who made a test resource (a database, a throw-away server, a scratch directory): this machine and
+ * this process, as text stored beside the resource. A run killed before its teardown leaves such
+ * resources behind; the next run's setup removes those whose maker is gone ({@link ownerIsGone}).
  *
  * @example ownerTag() // 'rims-test host=ci-runner-7 pid=41233'
  */
