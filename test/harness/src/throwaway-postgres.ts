@@ -60,8 +60,10 @@ const SERVER_DIR_PREFIX = 'rims-pg-';
  * @example destroyAbandonedServers(); // at the start of a run
  */
 export function destroyAbandonedServers(): string[] {
-  const bin = findPostgresBin();
+  // Looked up only when there is a server to stop: most runs find none, and every run comes here.
+  let bin: string | undefined;
   return removeAbandonedDirectories(SERVER_DIR_PREFIX, (dir) => {
+    bin ??= findPostgresBin();
     if (bin) killServer(bin, dir);
   });
 }
