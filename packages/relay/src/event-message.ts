@@ -1,11 +1,5 @@
 import { Buffer } from 'node:buffer';
-import {
-  EventValidationError,
-  buildCloudEvent,
-  parseCloudEvent,
-  toPubSubMessage,
-  type OutgoingPubSubMessage,
-} from '@rims/schemas';
+import { EventValidationError, encodeEvent, type OutgoingPubSubMessage } from '@rims/schemas';
 import { UnpublishableEventError } from './errors.js';
 import type { PendingRow } from './queries/index.js';
 
@@ -25,8 +19,9 @@ export const PUBSUB_LIMITS = {
 
 /**
  * Turns a stored event into the Pub/Sub message the relay publishes: a structured-mode CloudEvent
- * built by @rims/schemas, validated against the event catalogue (consumers never receive an event
- * the schemas reject), and checked against Pub/Sub's size limits before it is sent.
+ * encoded by @rims/schemas, validated against the event catalogue and the CloudEvents spec
+ * (consumers never receive an event the schemas reject), and checked against Pub/Sub's size limits
+ * before it is sent.
  *
  * @throws {UnpublishableEventError} when the row can never be published as it is
  * @example await topic.publishMessage(eventMessage(row));
@@ -34,7 +29,7 @@ export const PUBSUB_LIMITS = {
 export function eventMessage(row: PendingRow): OutgoingPubSubMessage {
   let message: OutgoingPubSubMessage;
   try {
-    const event = buildCloudEvent({
+    message = encodeEvent({
       id: row.id,
       source: row.source,
       type: row.type as never,
@@ -44,9 +39,6 @@ export function eventMessage(row: PendingRow): OutgoingPubSubMessage {
       data: row.data as never,
       traceparent: row.traceparent,
     });
-    // The catalogue's rules; the SDK event itself is encoded, so it is not built a second time.
-    parseCloudEvent(event);
-    message = toPubSubMessage(event);
   } catch (error) {
     if (error instanceof EventValidationError) {
       throw new UnpublishableEventError(

@@ -233,7 +233,16 @@ export interface CloudEventFields<T extends RimsEventType = RimsEventType> {
 export function buildCloudEvent<T extends RimsEventType>(
   fields: CloudEventFields<T>,
 ): RimsCloudEvent<T> & CloudEvent<EventData<T>> {
-  const event = toCloudEvent({
+  return toCloudEvent(envelopeOf(fields)) as RimsCloudEvent<T> & CloudEvent<EventData<T>>;
+}
+
+/**
+ * Stored event fields as a plain RIMS envelope, unchecked: time as RFC 3339, sequence as a decimal
+ * string, no traceparent when there is none. Attribute order is the one buildCloudEvent has always
+ * handed the SDK, which decides the order of extensions in the encoded JSON.
+ */
+export function envelopeOf<T extends RimsEventType>(fields: CloudEventFields<T>): RimsCloudEvent<T> {
+  return {
     specversion: CLOUDEVENTS_SPECVERSION,
     id: fields.id,
     source: fields.source,
@@ -244,8 +253,7 @@ export function buildCloudEvent<T extends RimsEventType>(
     datacontenttype: DATA_CONTENT_TYPE,
     data: fields.data,
     ...(fields.traceparent ? { traceparent: fields.traceparent } : {}),
-  } as RimsCloudEvent<T>);
-  return event as RimsCloudEvent<T> & CloudEvent<EventData<T>>;
+  } as RimsCloudEvent<T>;
 }
 
 /**

@@ -8,9 +8,9 @@
  * if (event.type === 'rims.item.committed.v1') reserve(event.subject, event.data.quantity);
  *
  * @example
- * // A producer (the relay): stored fields to a structured-mode CloudEvent message.
- * import { buildCloudEvent, toPubSubMessage } from '@rims/schemas';
- * await topic.publishMessage(toPubSubMessage(buildCloudEvent(fields)));
+ * // A producer (the relay): stored fields to a checked structured-mode CloudEvent message.
+ * import { encodeEvent } from '@rims/schemas';
+ * await topic.publishMessage(encodeEvent(fields));
  */
 export {
   RimsError,
@@ -65,6 +65,7 @@ export {
 } from './envelope.js';
 export {
   COPIED_ATTRIBUTES,
+  encodeEvent,
   toPubSubMessage,
   decodePubSubMessage,
   decodePubSubMessageAsCloudEvent,
