@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { PubSub, Topic } from '@google-cloud/pubsub';
 import { pino } from 'pino';
 import { createRelay } from '@rims/relay';
-import { buildCloudEvent, toPubSubMessage } from '@rims/schemas';
+import { encodeEvent } from '@rims/schemas';
 import { waitFor } from '@rims/test-harness';
 import type { ProducerMessage } from './relay-latency-producer.js';
 import { committedEvent } from './committed-event.js';
@@ -254,17 +254,15 @@ export function latencyRounds(env: RelayBenchEnvironment, wakeNotifications: () 
       const sequence = (sequences.get(subject) ?? 0) + 1;
       sequences.set(subject, sequence);
       const { type, data } = committedEvent(subject);
-      const message = toPubSubMessage(
-        buildCloudEvent({
-          id: randomUUID(),
-          source: '//rims/bench',
-          type,
-          subject,
-          time: new Date(),
-          sequence,
-          data,
-        }),
-      );
+      const message = encodeEvent({
+        id: randomUUID(),
+        source: '//rims/bench',
+        type,
+        subject,
+        time: new Date(),
+        sequence,
+        data,
+      });
       const sent = now();
       acks.push(
         topic.publishMessage(message).then(

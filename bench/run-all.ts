@@ -18,6 +18,7 @@ const BENCHMARKS = [
   'outbox-write',
   'outbox-write-network',
   'outbox-backfill',
+  'event-encoding',
   'relay-throughput',
   'relay-latency',
   'merger-incremental',
