@@ -12,7 +12,7 @@
  * per event of each (this process, or the replicas' processes) and of the PostgreSQL backends, and
  * the relay's statements per 1,000 events (its `rims_relay_db_statements_total`).
  *
- * Usage: pnpm bench:relay-throughput [--events 20000] [--subjects 200] [--rounds 5]
+ * Usage: pnpm bench:relay-throughput [--events 20000] [--subjects 200] [--rounds 5] [--warm-ups 3]
  * Writes bench/results/relay-throughput.json.
  */
 import { randomUUID } from 'node:crypto';
@@ -40,11 +40,21 @@ const { values } = parseArgs({
     events: { type: 'string', default: '20000' },
     subjects: { type: 'string', default: '200' },
     rounds: { type: 'string', default: '5' },
+    'warm-ups': { type: 'string', default: '3' },
   },
 });
 const EVENTS = Number(values.events);
 const SUBJECTS = Number(values.subjects);
 const ROUNDS = Number(values.rounds);
+/**
+ * Untimed runs of each loop, and drains of each new replica, before anything is timed. Every one of
+ * them speeds up over its first 60,000 or so events (compiled code, heap sizes), the relay and the
+ * publish loop alike. On 2026-12-02, drains of 20,000 by one relay in a process ran at 9,000 to
+ * 12,000 events/s in the first two and 12,000 to 23,000 from the fourth on; a fresh binary at
+ * 10,000 to 12,000 first and 16,500 to 22,000 in its fifth and sixth; the publish loop at 14,000
+ * first and 17,000 to 33,000 from its third. With one warm-up, round 1 timed them still warming.
+ */
+const WARM_UPS = Number(values['warm-ups']);
 /**
  * The relay's own client settings (packages/relay/src/runtime/boot.ts), so the baseline is like for
  * like, except the deadline: 20,000 messages handed over at once can take the emulator longer than
@@ -286,9 +296,9 @@ async function twoReplicasRun(): Promise<Run> {
         });
       }, replicasCpu);
     };
-    // Fresh processes run cold code (the relay in this process is warm from its first run): one
-    // untimed drain first, as a long-running replica would have done long before.
-    await drain();
+    // Fresh processes run cold code (the relay in this process is warm from its warm-ups): untimed
+    // drains first, as a long-running replica would have done long before.
+    for (let i = 0; i < WARM_UPS; i++) await drain();
     const statementsBefore = await replicaCounts(replicas, STATEMENTS);
     const run = await drain();
     const after = await replicaCounts(replicas, STATEMENTS);
@@ -307,13 +317,15 @@ const serialBound = (publish: Run, claim: Run) =>
 
 try {
   const rounds: { publish: Run; claim: Run; relay: Run; two: Run }[] = [];
-  // One warm-up of each (JIT, connections, the emulator's topic), not counted; the replicas warm up
-  // in each round (see twoReplicasRun).
-  await publishLoop();
-  await enqueueAll();
-  await claimAndMarkLoop();
-  await enqueueAll();
-  await relayRun();
+  // Warm-ups of each (see WARM_UPS), not counted; the replicas warm up in each round (see
+  // twoReplicasRun).
+  for (let i = 0; i < WARM_UPS; i++) {
+    await publishLoop();
+    await enqueueAll();
+    await claimAndMarkLoop();
+    await enqueueAll();
+    await relayRun();
+  }
   for (let round = 0; round < ROUNDS; round++) {
     const publish = await publishLoop();
     await enqueueAll();
@@ -339,6 +351,7 @@ try {
     events: EVENTS,
     subjects: SUBJECTS,
     rounds: ROUNDS,
+    warm_ups: WARM_UPS,
     postgres: env.origins.postgres,
     pubsub: env.origins.pubsub,
     // Each figure is { median, min, max } over the rounds.
