@@ -157,48 +157,35 @@ describe('encodeEvent', () => {
     expect(rejected).toBeGreaterThan(500);
   });
 
+  /** A valid stored event, for the examples below. */
+  const released = {
+    id: randomUUID(),
+    source: '//rims/app',
+    type: 'rims.item.released.v1',
+    subject: 'item-1',
+    time: '2026-12-02T05:00:00.000001Z',
+    sequence: 1,
+    data: { item_id: 'item-1', order_id: 'o-1', reason: 'timeout' },
+  } as const;
+
   it('asks the SDK about each new source, so a source that is no URI reference is refused every time', () => {
-    const fields = {
-      id: randomUUID(),
-      type: 'rims.item.released.v1',
-      subject: 'item-1',
-      time: new Date(),
-      sequence: 1,
-      data: { item_id: 'item-1', order_id: 'o-1', reason: 'timeout' },
-    } as const;
     const good = `//rims/${randomUUID()}`;
-    expect(encodeEvent({ ...fields, source: good }).attributes['ce-source']).toBe(good);
+    expect(encodeEvent({ ...released, source: good }).attributes['ce-source']).toBe(good);
     for (let i = 0; i < 2; i++) {
-      expect(() => encodeEvent({ ...fields, source: 'not a uri' })).toThrow(EventValidationError);
+      expect(() => encodeEvent({ ...released, source: 'not a uri' })).toThrow(EventValidationError);
     }
   });
 
   it('refuses an empty id or time, which the SDK would have replaced with a new one', () => {
-    const fields = {
-      id: randomUUID(),
-      source: '//rims/app',
-      type: 'rims.item.released.v1',
-      subject: 'item-1',
-      time: '2026-12-02T05:00:00.000001Z',
-      sequence: 1,
-      data: { item_id: 'item-1', order_id: 'o-1', reason: 'timeout' },
-    } as const;
-    expect(JSON.parse(viaSdk({ ...fields, id: '' }).data.toString('utf8'))).not.toHaveProperty('id', '');
-    expect(() => encodeEvent({ ...fields, id: '' })).toThrow(/id: id must not be empty/);
-    expect(() => encodeEvent({ ...fields, time: '' })).toThrow(/time: Invalid ISO datetime/);
+    expect(JSON.parse(viaSdk({ ...released, id: '' }).data.toString('utf8'))).not.toHaveProperty('id', '');
+    expect(() => encodeEvent({ ...released, id: '' })).toThrow(/id: id must not be empty/);
+    expect(() => encodeEvent({ ...released, time: '' })).toThrow(/time: Invalid ISO datetime/);
   });
 
   it('names the field the catalogue refuses', () => {
-    expect(() =>
-      encodeEvent({
-        id: randomUUID(),
-        source: '//rims/app',
-        type: 'rims.item.released.v1',
-        subject: 'item-1',
-        time: '2026-12-02T05:00:00.000001Z',
-        sequence: 1,
-        data: { item_id: 'item-2', order_id: 'o-1', reason: 'timeout' },
-      }),
-    ).toThrow(/subject 'item-1' must equal data.item_id 'item-2'/);
+    const data = { ...released.data, item_id: 'item-2' };
+    expect(() => encodeEvent({ ...released, data })).toThrow(
+      /subject 'item-1' must equal data.item_id 'item-2'/,
+    );
   });
 });
