@@ -11,6 +11,9 @@ export interface RelayMetrics {
   readonly backlog: Gauge;
   readonly oldestPendingSeconds: Gauge;
   readonly dead: Gauge;
+  readonly outboxLiveRows: Gauge;
+  readonly outboxDeadRows: Gauge;
+  readonly outboxTableBytes: Gauge;
   readonly leasesHeld: Gauge;
   readonly inFlight: Gauge;
   readonly requestWindow: Gauge;
@@ -71,6 +74,21 @@ export function createRelayMetrics(options: { process?: boolean } = {}): RelayMe
     dead: new Gauge({
       name: 'rims_relay_dead_events',
       help: 'Events parked as dead, waiting for `rims-relay dead retry`.',
+      registers,
+    }),
+    outboxLiveRows: new Gauge({
+      name: 'rims_relay_outbox_live_rows',
+      help: "Live row versions in the outbox's events table, by PostgreSQL's statistics (n_live_tup).",
+      registers,
+    }),
+    outboxDeadRows: new Gauge({
+      name: 'rims_relay_outbox_dead_rows',
+      help: "Dead row versions in the outbox's events table that vacuum has not yet reclaimed, by PostgreSQL's statistics (n_dead_tup). Each published event leaves two; staying above the live rows means vacuum is falling behind or held back.",
+      registers,
+    }),
+    outboxTableBytes: new Gauge({
+      name: 'rims_relay_outbox_table_bytes',
+      help: "Size of the outbox's events table with its indexes and TOAST (pg_total_relation_size).",
       registers,
     }),
     leasesHeld: new Gauge({

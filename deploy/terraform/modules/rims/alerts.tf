@@ -63,6 +63,33 @@ resource "google_monitoring_alert_policy" "relay_dead_events" {
   }
 }
 
+resource "google_monitoring_alert_policy" "outbox_vacuum_behind" {
+  project               = var.project_id
+  display_name          = "RIMS outbox vacuum behind"
+  combiner              = "OR"
+  severity              = "WARNING"
+  notification_channels = var.notification_channels
+  user_labels           = var.labels
+
+  conditions {
+    display_name = "more dead than live row versions in the outbox table, and over ${var.outbox_dead_rows_threshold}, for 30 minutes"
+    condition_prometheus_query_language {
+      # Healthy autovacuum brings the dead rows down at every visit (each minute by default), so the
+      # condition cannot hold for 30 minutes unless vacuum is off or held back. The floor keeps a
+      # nearly empty outbox (a few dead rows, under autovacuum's own threshold) quiet.
+      query                     = "max(rims_relay_outbox_dead_rows${local.relay_selector}) > max(rims_relay_outbox_live_rows${local.relay_selector}) and max(rims_relay_outbox_dead_rows${local.relay_selector}) > ${var.outbox_dead_rows_threshold}"
+      duration                  = "1800s"
+      evaluation_interval       = "60s"
+      disable_metric_validation = true
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "Vacuum is not reclaiming the outbox's dead row versions: the table and its indexes grow and the relay's fetches slow down. Runbook: README, Alert runbook, \"RIMS outbox vacuum behind\"."
+  }
+}
+
 resource "google_monitoring_alert_policy" "relay_leases_not_held" {
   project               = var.project_id
   display_name          = "RIMS relay leases not held"

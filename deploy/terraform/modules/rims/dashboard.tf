@@ -1,5 +1,6 @@
-# One dashboard for the on-call engineer: relay (backlog, age, dead, leases, publish rate), the
-# warehouse's freshness and rejected ratio, the subscriptions' backlogs and the jobs' outcomes.
+# One dashboard for the on-call engineer: relay (backlog, age, dead, leases, publish rate, the
+# outbox table's size and dead rows), the warehouse's freshness and rejected ratio, the
+# subscriptions' backlogs and the jobs' outcomes.
 # The same metric rules as the alert policies apply (the test checks every query).
 locals {
   dashboard_charts = [
@@ -9,6 +10,8 @@ locals {
     { title = "Relay: publish retries per second, by kind", query = "sum by (kind) (rate(rims_relay_publish_retries_total${local.relay_selector}[5m]))" },
     { title = "Relay: lease partitions held (of ${local.lease_partitions})", query = "sum(rims_relay_leases_held${local.relay_selector})" },
     { title = "Relay: dead events", query = "max(rims_relay_dead_events${local.relay_selector})" },
+    { title = "Relay: outbox table size with indexes (bytes)", query = "max(rims_relay_outbox_table_bytes${local.relay_selector})" },
+    { title = "Relay: outbox dead row versions", query = "max(rims_relay_outbox_dead_rows${local.relay_selector})" },
     { title = "Warehouse: newest heartbeat age (s)", query = "max(rims_merger_heartbeat_age_seconds)" },
     { title = "Warehouse: heartbeat commit-to-Core lag (s)", query = "max(rims_merger_heartbeat_lag_seconds)" },
     { title = "Warehouse: rejected ratio", query = "max(rims_merger_rejected_ratio)" },

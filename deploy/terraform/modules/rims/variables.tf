@@ -166,6 +166,12 @@ variable "relay_backlog_age_threshold_seconds" {
   default     = 60
 }
 
+variable "outbox_dead_rows_threshold" {
+  description = "Alert when the outbox table holds more dead than live row versions, and more than this many, for 30 minutes (rims_relay_outbox_dead_rows)."
+  type        = number
+  default     = 10000
+}
+
 variable "heartbeat_max_age_seconds" {
   description = "Freshness threshold: alert, and fail `rims-merger check --max-lag`, when the newest heartbeat in rims_core is older. Must exceed the merge interval plus a merge's duration plus RELAY_HEARTBEAT_EVENT_INTERVAL, or a healthy pipeline breaches it between merges."
   type        = number

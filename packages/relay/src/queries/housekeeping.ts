@@ -5,14 +5,20 @@ export const deletePublished = statement<[cutoff: Date, batchSize: number]>(
   'postgres/relay/delete-published.sql',
 );
 
-/** backlog-stats.sql's row: counts capped at the parameter. */
+/** backlog-stats.sql's row: counts capped at the parameter; the table's statistics and size. */
 export interface BacklogStats {
   readonly pending: string;
   readonly oldest_pending_seconds: string | null;
   readonly dead: string;
+  readonly live_rows: string;
+  readonly dead_rows: string;
+  readonly table_bytes: string;
 }
 
-/** backlog-stats.sql: pending and dead counts, age of the oldest pending event. */
+/**
+ * backlog-stats.sql: pending and dead counts, age of the oldest pending event, the table's live
+ * and dead row versions and its size.
+ */
 export const backlogStats = statement<[countCap: number], BacklogStats>('postgres/relay/backlog-stats.sql');
 
 /** mark-waiting.sql: this replica asks writers to NOTIFY. */

@@ -6,8 +6,8 @@ import { periodic, type Service } from './service.js';
 const COUNT_CAP = 1_000_000;
 
 /**
- * Measures the backlog (pending events, age of the oldest, dead events) into the gauges every
- * `intervalMs`. A failed measurement keeps the last values: the lease heartbeat reports database
+ * Measures the backlog (pending events, age of the oldest, dead events) and the events table
+ * (live and dead row versions, size) into the gauges every `intervalMs`. A failed measurement keeps the last values: the lease heartbeat reports database
  * trouble.
  */
 export function backlogGauges(options: {
@@ -26,6 +26,9 @@ export function backlogGauges(options: {
         metrics.backlog.set(Number(row.pending));
         metrics.oldestPendingSeconds.set(Math.max(0, Number(row.oldest_pending_seconds ?? 0)));
         metrics.dead.set(Number(row.dead));
+        metrics.outboxLiveRows.set(Number(row.live_rows));
+        metrics.outboxDeadRows.set(Number(row.dead_rows));
+        metrics.outboxTableBytes.set(Number(row.table_bytes));
       } catch {
         // Kept: the last values.
       }
