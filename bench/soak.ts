@@ -7,8 +7,12 @@
  * COMMIT, the documented fastest way). Every 10 s it samples the backlog, the outbox table and
  * index sizes, live and dead tuples, HOT updates, autovacuum runs, and each replica's RSS and
  * event-loop delay (p99 since the last sample, from its /metrics); then it reports the growth from
- * minute 2 to the end.
- * Targets: table size and RSS flat within 20 %, backlog never above 2 s of traffic.
+ * minute 2 on, three ways: to the last sample, to the largest sample (the peak), and as the trend
+ * (the median of the last 2 minutes over the median of the first 2 from minute 2).
+ * Targets: table size and RSS flat within 20 %, backlog never above 2 s of traffic. The table is
+ * judged by its peak: it grows in steps and shrinks only when vacuum truncates its empty tail, so
+ * the last sample can land just after a truncation and hide growth the run had. RSS is judged by
+ * its trend: a sample can catch a replica's heap just before a collection.
  *
  * The measured minutes follow a warm-up at the same rate (SOAK_WARMUP_SECONDS, default 30): the
  * emulator's JVM and the fresh replicas compile their hot paths there, which on this 2-core
@@ -20,7 +24,8 @@
  * SOAK_WARMUP_SECONDS (default 30), SOAK_EVENTS_PER_TRANSACTION (default 1: where the writers
  * cannot commit SOAK_RATE transactions a second beside the replicas and the emulator, more events
  * per transaction offer the same events/s to the relay with fewer commits; each event is on an
- * item of its own). Writes bench/results/soak.json.
+ * item of its own), SOAK_AUTOVACUUM_NAPTIME (the server's autovacuum_naptime, as `10s`; default:
+ * PostgreSQL's 1 min). Writes bench/results/soak.json.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kysely, PostgresDialect, sql } from 'kysely';
@@ -42,6 +47,17 @@ if (!Number.isInteger(EVENTS_PER_TRANSACTION) || EVENTS_PER_TRANSACTION < 1) {
     `SOAK_EVENTS_PER_TRANSACTION is '${String(process.env.SOAK_EVENTS_PER_TRANSACTION)}': it takes a whole number of 1 or more`,
   );
 }
+const NAPTIME = process.env.SOAK_AUTOVACUUM_NAPTIME;
+const naptimeParts = NAPTIME === undefined ? undefined : /^(\d+)(s|min)$/.exec(NAPTIME);
+if (NAPTIME !== undefined && !naptimeParts) {
+  throw new Error(
+    `SOAK_AUTOVACUUM_NAPTIME is '${NAPTIME}': it takes a duration PostgreSQL reads, such as 10s or 1min`,
+  );
+}
+/** The naptime asked for, in seconds (pg_settings' unit for it). */
+const naptimeSeconds = naptimeParts
+  ? Number(naptimeParts[1]) * (naptimeParts[2] === 'min' ? 60 : 1)
+  : undefined;
 const SUBJECTS = 2_000;
 const WRITERS = 8;
 const TICK_MS = 10;
@@ -173,6 +189,27 @@ try {
     await pool.query<{ autovacuum: string }>("SELECT current_setting('autovacuum') AS autovacuum")
   ).rows;
   if (settings?.autovacuum !== 'on') throw new Error('the throw-away PostgreSQL runs without autovacuum');
+  const naptimeNow = async () =>
+    Number(
+      (
+        await pool.query<{ setting: string }>(
+          "SELECT setting FROM pg_settings WHERE name = 'autovacuum_naptime'",
+        )
+      ).rows[0]?.setting,
+    );
+  if (naptimeSeconds !== undefined) {
+    // A server setting (no table can have its own), read again on reload. The reload reaches the
+    // server's processes a moment later: wait until a session sees it.
+    await pool.query(`ALTER SYSTEM SET autovacuum_naptime = '${String(naptimeSeconds)}s'`);
+    await pool.query('SELECT pg_reload_conf()');
+    const until = performance.now() + 10_000;
+    while ((await naptimeNow()) !== naptimeSeconds) {
+      if (performance.now() > until) throw new Error(`autovacuum_naptime did not become ${String(NAPTIME)}`);
+      await sleep(100);
+    }
+  }
+  const naptime = `${String(await naptimeNow())}s`;
+  console.log(`autovacuum_naptime ${naptime}`);
   for (let i = 0; i < 2; i++) replicas.push(await startRelayReplica(env.relayEnv, RELAY_SETTINGS));
   const writing = write();
   const samples: Sample[] = [];
@@ -195,6 +232,22 @@ try {
   const last = steady.at(-1);
   if (!first || !last) throw new Error('too short a soak to measure growth: set SOAK_MINUTES of 1 or more');
   const growth = (pick: (s: Sample) => number) => ratio(pick(last), pick(first));
+  const peakGrowth = (pick: (s: Sample) => number) => ratio(Math.max(...steady.map(pick)), pick(first));
+  const trendWindow = Math.max(1, Math.floor(120 / SAMPLE_SECONDS));
+  const trendGrowth = (pick: (s: Sample) => number) =>
+    ratio(
+      spread(steady.slice(-trendWindow).map(pick)).median,
+      spread(steady.slice(0, trendWindow).map(pick)).median,
+    );
+  const growthBy = (measure: (pick: (s: Sample) => number) => number) => ({
+    table: measure((s) => s.table_mb),
+    indexes: measure((s) => s.indexes_mb),
+    table_plus_indexes: measure((s) => s.table_mb + s.indexes_mb),
+    ...Object.fromEntries(
+      replicas.map((_, i) => [`rss_replica_${String(i + 1)}`, measure((s) => s.rss_mb[i] ?? 0)]),
+    ),
+  });
+  const rssTrendMax = Math.max(...replicas.map((_, i) => trendGrowth((s) => s.rss_mb[i] ?? 0)));
   // Events committed per second over the measured minutes only, from the samples at their two ends.
   const atStart = warmup.at(-1) ?? { second: 0, committed: 0 };
   const achieved = (last.committed - atStart.committed) / (last.second - atStart.second);
@@ -217,16 +270,12 @@ try {
     replicas: replicas.length,
     relay_settings: RELAY_SETTINGS,
     postgres: env.origins.postgres,
+    autovacuum_naptime: naptime,
     pubsub: env.origins.pubsub,
     steady_from_minute: STEADY_FROM_MINUTE,
-    growth_from_steady_start_to_end: {
-      table: growth((s) => s.table_mb),
-      indexes: growth((s) => s.indexes_mb),
-      table_plus_indexes: growth((s) => s.table_mb + s.indexes_mb),
-      ...Object.fromEntries(
-        replicas.map((_, i) => [`rss_replica_${String(i + 1)}`, growth((s) => s.rss_mb[i] ?? 0)]),
-      ),
-    },
+    growth_from_steady_start_to_end: growthBy(growth),
+    growth_from_steady_start_to_peak: growthBy(peakGrowth),
+    growth_trend_last_2_min_over_first_2_min: growthBy(trendGrowth),
     steady_state: {
       backlog_events: spread(steady.map((s) => s.backlog)),
       table_mb: spread(steady.map((s) => s.table_mb)),
@@ -242,11 +291,11 @@ try {
       samples.map((s) => [`t_${s.second < 0 ? '-' : ''}${String(Math.abs(s.second)).padStart(4, '0')}s`, s]),
     ),
     ratios: {
-      table_growth: growth((s) => s.table_mb),
-      rss_growth_max: Math.max(...replicas.map((_, i) => growth((s) => s.rss_mb[i] ?? 0))),
+      table_growth_to_peak: peakGrowth((s) => s.table_mb),
+      rss_growth_trend_max: rssTrendMax,
       max_backlog_seconds_of_traffic: Math.round((maxBacklog / achieved) * 100) / 100,
     },
-    targets: { table_growth: 1.2, rss_growth_max: 1.2, max_backlog_seconds_of_traffic: 2 },
+    targets: { table_growth_to_peak: 1.2, rss_growth_trend_max: 1.2, max_backlog_seconds_of_traffic: 2 },
   });
 } finally {
   stopWriting = true;
