@@ -48,8 +48,8 @@ const SUBJECTS = Number(values.subjects);
 const ROUNDS = Number(values.rounds);
 /**
  * Untimed runs of each loop, and drains of each new replica, before anything is timed. Every one of
- * them speeds up over its first 60,000 or so events (compiled code and heap sizes, most likely), the relay and the
- * publish loop alike. On 2026-12-02, drains of 20,000 by one relay in a process ran at 8,900 to
+ * them speeds up over its first 60,000 or so events (compiled code and heap sizes, most likely),
+ * the relay and the publish loop alike. On 2026-12-02, drains of 20,000 by one relay in a process ran at 8,900 to
  * 12,600 events/s in the first two and 12,000 to 23,000 from the fourth on; a fresh binary at
  * 9,800 to 12,000 first and 16,500 to 22,200 from its fourth; the publish loop at 8,500 to 14,000
  * first and 17,000 to 33,000 from its third. With one warm-up, round 1 timed them still warming.

@@ -1,7 +1,7 @@
 -- What is left to publish, and what the table carries, for the metrics: how many events are
 -- pending, how long the oldest has waited, how many are dead; the table's live and dead row
--- versions (PostgreSQL's cumulative statistics: every table has a row in pg_stat_user_tables,
--- readable by any role) and its size with indexes and TOAST, so that an operator sees vacuum
+-- versions (PostgreSQL's cumulative statistics: pg_stat_user_tables has one row for every table,
+-- readable by any role, so this returns one row) and its size with indexes and TOAST, so that an operator sees vacuum
 -- falling behind (runbook: Table size and vacuum). The counts stop at $1 so a huge backlog stays
 -- cheap to measure.
 --
@@ -20,6 +20,8 @@ SELECT
      SELECT 1 FROM {{schema}}.events
      WHERE dead_at IS NOT NULL
      LIMIT $1::integer) d) AS dead,
-  (SELECT n_live_tup FROM pg_stat_user_tables WHERE relid = '{{schema}}.events'::regclass) AS live_rows,
-  (SELECT n_dead_tup FROM pg_stat_user_tables WHERE relid = '{{schema}}.events'::regclass) AS dead_rows,
-  pg_total_relation_size('{{schema}}.events'::regclass) AS table_bytes;
+  s.n_live_tup AS live_rows,
+  s.n_dead_tup AS dead_rows,
+  pg_total_relation_size('{{schema}}.events'::regclass) AS table_bytes
+FROM pg_stat_user_tables s
+WHERE s.relid = '{{schema}}.events'::regclass;

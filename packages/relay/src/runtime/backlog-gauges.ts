@@ -7,8 +7,8 @@ const COUNT_CAP = 1_000_000;
 
 /**
  * Measures the backlog (pending events, age of the oldest, dead events) and the events table
- * (live and dead row versions, size) into the gauges every `intervalMs`. A failed measurement keeps the last values: the lease heartbeat reports database
- * trouble.
+ * (live and dead row versions, size) into the gauges every `intervalMs`. A failed measurement
+ * keeps the last values: the lease heartbeat reports database trouble.
  */
 export function backlogGauges(options: {
   readonly db: Queryable;
