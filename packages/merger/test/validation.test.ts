@@ -56,6 +56,12 @@ const LANDABLE: Record<string, Body> = {
     { status: 'cancelled', location_id: undefined },
     'rims.item.snapshot.v1',
   ),
+  'valid snapshot, fulfilled, without sku, quantity and location_id': withData(
+    { status: 'fulfilled', sku: undefined, quantity: undefined, location_id: undefined },
+    'rims.item.snapshot.v1',
+  ),
+  'snapshot committed without quantity': withData({ quantity: undefined }, 'rims.item.snapshot.v1'),
+  'snapshot available with quantity 0': withData({ status: 'available', quantity: 0 }, 'rims.item.snapshot.v1'),
   'snapshot committed without location_id': withData({ location_id: undefined }, 'rims.item.snapshot.v1'),
   'snapshot fulfilled without order_id': withData(
     { status: 'fulfilled', order_id: undefined },
@@ -165,7 +171,7 @@ describe('Raw -> Core validation in SQL (generated from the zod catalogue)', () 
     expect(comparison.map(({ name, sql }) => ({ name, paths: sql }))).toEqual(
       comparison.map(({ name, zod }) => ({ name, paths: zod })),
     );
-    expect(comparison.filter(({ zod }) => zod.length === 0).length).toBe(RIMS_EVENT_TYPES.length + 8);
+    expect(comparison.filter(({ zod }) => zod.length === 0).length).toBe(RIMS_EVENT_TYPES.length + 9);
   });
 
   it('cannot land what the subscription cannot write, and parseCloudEvent rejects all of it too', () => {

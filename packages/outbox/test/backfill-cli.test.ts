@@ -172,6 +172,30 @@ describe('rims-outbox backfill filters', () => {
   });
 });
 
+describe('rims-outbox backfill rows without what only a commitment has', () => {
+  it('snapshots an item that is not committed without sku, quantity or location_id', async () => {
+    // An application may keep no sku, quantity or location for an item no order holds.
+    const query = `SELECT id AS item_id, status, order_id,
+        CASE WHEN status = 'committed' THEN sku END AS sku,
+        CASE WHEN status = 'committed' THEN quantity END AS quantity,
+        CASE WHEN status = 'committed' THEN location_id END AS location_id
+      FROM stock_items WHERE id <= 'item-0000006'`;
+    const result = await outboxCli(['backfill', '--query', query, '--json'], env());
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ enqueued: 6, invalid: 0, complete: true });
+    const { rows } = await sql<{ status: string; fields: string[] }>`
+      SELECT data->>'status' AS status, array_agg(DISTINCT key ORDER BY key) AS fields
+      FROM rims_outbox.events, jsonb_object_keys(data) AS key
+      WHERE type = 'rims.item.snapshot.v1' GROUP BY 1 ORDER BY 1`.execute(database.kysely());
+    expect(rows).toEqual([
+      { status: 'available', fields: ['item_id', 'status'] },
+      { status: 'committed', fields: ['item_id', 'location_id', 'order_id', 'quantity', 'sku', 'status'] },
+    ]);
+    await clearOutbox();
+  });
+});
+
 describe('rims-outbox backfill rows the outbox refuses', () => {
   it('names each refused item and field, enqueues the others, and exits 1', async () => {
     const query = `SELECT id AS item_id,

@@ -66,18 +66,21 @@ const snapshotShape = {
     .enum(ITEM_STATUSES, { error: `status must be one of ${ITEM_STATUSES.join(', ')}` })
     .describe('The item status the application holds; the status the item takes'),
   order_id: orderId.optional(),
-  sku,
-  quantity,
+  sku: sku.optional(),
+  quantity: quantity.optional(),
   location_id: locationId.optional(),
 };
 
 /**
- * The fields a snapshot requires for some statuses only: an available item belongs to no order,
- * and only a committed item holds a location. Data, so the warehouse validation generated from the
+ * The fields a snapshot requires for some statuses only (DESIGN.md): an available item belongs to
+ * no order, and only a committed item holds a sku, a quantity and a location (the warehouse's state
+ * keeps them for committed items only). Data, so the warehouse validation generated from the
  * catalogue checks the same rules (packages/merger/src/sql-generation).
  */
 const snapshotRequiredWhen = {
   order_id: ['committed', 'fulfilled', 'cancelled'],
+  sku: ['committed'],
+  quantity: ['committed'],
   location_id: ['committed'],
 } as const satisfies RequiredWhen;
 
@@ -244,7 +247,8 @@ export type ItemFulfilledV1 = EventData<'rims.item.fulfilled.v1'>;
 export type ItemCancelledV1 = EventData<'rims.item.cancelled.v1'>;
 /**
  * `data` of `rims.item.snapshot.v1`: the item's whole state at its sequence. `order_id` is optional
- * only when `status` is `available`, `location_id` required only when it is `committed`.
+ * only when `status` is `available`; `sku`, `quantity` and `location_id` are required only when it
+ * is `committed`.
  */
 export type ItemSnapshotV1 = EventData<'rims.item.snapshot.v1'>;
 /** `data` of `rims.pipeline.heartbeat.v1`: a relay replica is alive (`replica`, `sent_at`). */

@@ -194,17 +194,20 @@ const without = (data: Record<string, unknown>, ...fields: string[]) =>
   Object.fromEntries(Object.entries(data).filter(([field]) => !fields.includes(field)));
 
 describe('rims.item.snapshot.v1', () => {
-  it('accepts each status with the fields it needs: order_id optional only when available, location_id required only when committed', () => {
+  it('accepts each status with the fields it needs: order_id optional only when available; sku, quantity and location_id required only when committed', () => {
     expect(validateEventInput(snapshot({}))).toEqual([]);
     expect(
       validateEventInput({
         ...snapshot({}),
-        data: without(snapshot({ status: 'available' }).data, 'order_id', 'location_id'),
+        data: without(snapshot({ status: 'available' }).data, 'order_id', 'sku', 'quantity', 'location_id'),
       }),
     ).toEqual([]);
     for (const status of ['fulfilled', 'cancelled']) {
       expect(
-        validateEventInput({ ...snapshot({}), data: without(snapshot({ status }).data, 'location_id') }),
+        validateEventInput({
+          ...snapshot({}),
+          data: without(snapshot({ status }).data, 'sku', 'quantity', 'location_id'),
+        }),
         status,
       ).toEqual([]);
     }
@@ -216,18 +219,21 @@ describe('rims.item.snapshot.v1', () => {
 
   it('names the field a status requires', () => {
     expect(
-      validateEventInput({ ...snapshot({}), data: without(snapshotData, 'order_id', 'location_id') }),
+      validateEventInput({
+        ...snapshot({}),
+        data: without(snapshotData, 'order_id', 'sku', 'quantity', 'location_id'),
+      }),
     ).toEqual([
       {
         path: 'data.order_id',
         code: 'required_for_status',
         message: 'order_id is required when status is committed or fulfilled or cancelled',
       },
-      {
-        path: 'data.location_id',
+      ...['sku', 'quantity', 'location_id'].map((field) => ({
+        path: `data.${field}`,
         code: 'required_for_status',
-        message: 'location_id is required when status is committed',
-      },
+        message: `${field} is required when status is committed`,
+      })),
     ]);
     expect(
       validateEventInput({
@@ -263,11 +269,10 @@ describe('rims.item.snapshot.v1', () => {
     ).toEqual(['data.status']);
   });
 
-  it('needs sku and an integer quantity of at least 1 whatever the status, and subject = item_id', () => {
+  it('checks a sku or quantity given whatever the status (a whole quantity of at least 1), and subject = item_id', () => {
     const issues = validateEventInput({
-      ...snapshot({ status: 'available', quantity: 1.5 }),
+      ...snapshot({ status: 'available', quantity: 1.5, sku: '' }),
       subject: 'item-2',
-      data: without(snapshot({ status: 'available', quantity: 1.5 }).data, 'sku'),
     });
     expect(issues.map((issue) => issue.path).sort()).toEqual(['data.quantity', 'data.sku']);
     expect(validateEventInput({ ...snapshot({}), subject: 'item-2' })).toEqual([

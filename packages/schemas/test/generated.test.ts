@@ -77,6 +77,19 @@ describe('JSON Schema per event type', () => {
     expect(validate.errors?.map((error) => error.params)).toContainEqual({ missingProperty: 'location_id' });
     expect(validate(snapshot({ status: 'cancelled' }))).toBe(false);
     expect(validate(snapshot({ status: 'reserved' }))).toBe(false);
+    const bare = (data: Record<string, unknown>) => {
+      const event = snapshot(data);
+      const { sku: _sku, quantity: _quantity, ...rest } = event.data;
+      return { ...event, data: rest };
+    };
+    expect(validate(bare({ status: 'available' })), JSON.stringify(validate.errors)).toBe(true);
+    expect(validate(bare({ status: 'cancelled', order_id: 'o-1' })), JSON.stringify(validate.errors)).toBe(
+      true,
+    );
+    expect(validate(bare({ status: 'committed', order_id: 'o-1', location_id: 'l' }))).toBe(false);
+    expect(validate.errors?.map((error) => error.params)).toEqual(
+      expect.arrayContaining([{ missingProperty: 'sku' }, { missingProperty: 'quantity' }]),
+    );
   });
 
   it('has one schema per type, identified by the type', () => {
