@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DATASETS, runMerge, statementRunner } from '../src/index.js';
-import { itemEvent, landRaw, plusMinutes, select, useDuckDbWarehouse } from './helpers.js';
+import { heartbeatEvent, itemEvent, landRaw, plusMinutes, select, useDuckDbWarehouse } from './helpers.js';
 
 const at = (iso: string) => new Date(iso);
 const ts = (value: Date) => ({ type: 'TIMESTAMP' as const, value });
@@ -190,6 +190,8 @@ describe('history marts on DuckDB', () => {
       { body: fresh, publishTime: now },
       // Landed 7 hours ago and never merged: outside the live view's 6 hours.
       { body: stale, publishTime: plusMinutes(now, -7 * 60) },
+      // A relay's heartbeat is never an item.
+      { body: heartbeatEvent('relay-live', 4), publishTime: now },
     ]);
     const before = await state();
     const shown = await live();
@@ -197,9 +199,16 @@ describe('history marts on DuckDB', () => {
       ['live-1', 2, 'available'],
       ['live-2', 1, 'committed'],
     ]);
+    const notItems = () =>
+      select(
+        warehouse,
+        `SELECT item_id FROM rims_analytics.item_commitment_live WHERE item_id LIKE 'heartbeat/%'`,
+      );
+    expect(await notItems()).toEqual([]);
     expect(await state()).toEqual(before);
     // Once merged, the live view is State again.
     await runMerge(warehouse, { from: plusMinutes(now, -10), to: new Date() });
     expect(await live()).toEqual(await state());
+    expect(await notItems()).toEqual([]);
   });
 });

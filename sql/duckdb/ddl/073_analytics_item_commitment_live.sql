@@ -29,6 +29,8 @@ FROM (
     AND {{core}}.item_event_reject_reason(
       specversion, id, source, type, subject, time, sequence, datacontenttype, data, traceparent
     ) IS NULL
+    -- Item events only: a pipeline event (a relay's heartbeat) is never an item.
+    AND {{core}}.item_status_of(type, data.status) IS NOT NULL
 )
 -- On the same event (merged already), State's row wins: it is the same state.
 QUALIFY row_number() OVER (PARTITION BY item_id ORDER BY version DESC, last_event_id DESC, from_raw) = 1;
