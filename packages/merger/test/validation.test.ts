@@ -61,7 +61,10 @@ const LANDABLE: Record<string, Body> = {
     'rims.item.snapshot.v1',
   ),
   'snapshot committed without quantity': withData({ quantity: undefined }, 'rims.item.snapshot.v1'),
-  'snapshot available with quantity 0': withData({ status: 'available', quantity: 0 }, 'rims.item.snapshot.v1'),
+  'snapshot available with quantity 0': withData(
+    { status: 'available', quantity: 0 },
+    'rims.item.snapshot.v1',
+  ),
   'snapshot committed without location_id': withData({ location_id: undefined }, 'rims.item.snapshot.v1'),
   'snapshot fulfilled without order_id': withData(
     { status: 'fulfilled', order_id: undefined },

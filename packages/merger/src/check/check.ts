@@ -62,14 +62,18 @@ export async function runCheck(warehouse: Warehouse, options: CheckOptions = {})
     (await statements.run(path, values)).rows[0] ?? {};
 
   const core = await first('check/heartbeat_core.sql', { since: horizon });
-  const raw = await first('check/heartbeat_raw.sql', { since: horizon });
   const sentAt = dateOf(core.sent_at);
   const mergedAt = dateOf(core.merged_at);
+  // Only a heartbeat published after Core's newest says the merger is behind; bounding Raw's scan
+  // by it keeps the check to Raw's last minutes while the merger keeps up.
+  const coreNewest = dateOf(core.publish_time);
+  const raw = await first('check/heartbeat_raw.sql', {
+    after: coreNewest ? timestampParam(coreNewest) : horizon,
+  });
   const rawNewest = dateOf(raw.newest_publish_time);
-  const behind =
-    rawNewest && (!mergedAt || rawNewest.getTime() > (dateOf(core.publish_time)?.getTime() ?? 0))
-      ? `; a newer heartbeat landed in Raw ${seconds(now.getTime() - rawNewest.getTime())}s ago and is not in Core: the merger is behind`
-      : '';
+  const behind = rawNewest
+    ? `; a newer heartbeat landed in Raw ${seconds((now.getTime() - rawNewest.getTime()) / 1000)}s ago and is not in Core: the merger is behind`
+    : '';
   const age = sentAt ? (now.getTime() - sentAt.getTime()) / 1000 : null;
   const lag = sentAt && mergedAt ? (mergedAt.getTime() - sentAt.getTime()) / 1000 : null;
   const none = `no heartbeat reached Core in the last ${seconds(settings.horizonMs / 1000)}s`;
