@@ -79,8 +79,13 @@ export async function runCli(
     if (command === undefined) return await serve(config, parsed.values.once === true, io);
     if (command === 'migrate' && subcommand === undefined) return await runMigrate(config, io);
     if (command === 'dead' && subcommand === 'list' && rest.length === 0) {
+      const given = parsed.values.limit;
+      if (given !== undefined && !/^[1-9]\d*$/.test(given)) {
+        io.stderr(`rims-relay: --limit: '${given}' is not a whole number of 1 or more (default 100)\n`);
+        return EXIT.usage;
+      }
+      const limit = given === undefined ? 100 : Number(given);
       return await withPool(config.DATABASE_URL, async (pool) => {
-        const limit = parsed.values.limit === undefined ? 100 : Number(parsed.values.limit);
         const events = await listDeadEvents(pool, { schema: config.OUTBOX_SCHEMA, limit });
         if (parsed.values.json === true) io.stdout(`${JSON.stringify(events, null, 2)}\n`);
         else io.stdout(formatDeadEvents(events));

@@ -148,6 +148,25 @@ describe('rims-relay', () => {
     }
   });
 
+  it('--once names what is left at the timeout in the partitions it holds itself', async () => {
+    const db = database.kysely<unknown>();
+    // A topic that does not exist: every publish fails, and this run holds every lease.
+    const topic = pubsub.uniqueName('once-no-topic');
+    await enqueueRoundRobin(db, ['item-own'], 2);
+    try {
+      const result = run(['--once', '--once-timeout', '3s'], {
+        ...onceEnv(topic),
+        RELAY_REPLICA_ID: 'once-self',
+      });
+      expect(result.status, result.stdout + result.stderr).toBe(3);
+      expect(result.stderr).toMatch(/--once gave up after 3000 ms; left:\n/);
+      expect(result.stderr).toMatch(/partition \d+: 2 event\(s\) pending, lease held by once-self until/);
+      expect(result.stderr).not.toContain('could not be reached');
+    } finally {
+      await sql`UPDATE rims_outbox.events SET published_at = now() WHERE subject = 'item-own'`.execute(db);
+    }
+  });
+
   it('serves /healthz, /readyz and /metrics, and exits 0 on SIGTERM', async () => {
     const topic = pubsub.uniqueName('http');
     await pubsub.client().createTopic(topic);
@@ -286,6 +305,11 @@ describe('rims-relay', () => {
     const unknownFlag = run(['--bogus'], {});
     expect(unknownFlag.status).toBe(2);
     expect(unknownFlag.stderr).toContain('--bogus');
+    for (const limit of ['abc', '0', '1.5']) {
+      const badLimit = run(['dead', 'list', '--limit', limit], { DATABASE_URL: database.url });
+      expect(badLimit.status, limit).toBe(2);
+      expect(badLimit.stderr).toContain(`--limit: '${limit}' is not a whole number of 1 or more`);
+    }
     const unknownCommand = run(['publish'], {});
     expect(unknownCommand.status).toBe(2);
     expect(unknownCommand.stderr).toContain("unknown command 'publish'");

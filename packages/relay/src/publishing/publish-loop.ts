@@ -96,6 +96,8 @@ export class PublishLoop {
   private waitingForRoom = false;
   /** Running `--once`: every settled publish may be the last one the drain waits for. */
   private drainingOnce = false;
+  /** Running `--once`: the newest position of the backlog it drains. */
+  private onceHighest: string | undefined;
 
   constructor(private readonly options: PublishLoopOptions) {
     this.scheduler = new PublishScheduler({
@@ -143,6 +145,21 @@ export class PublishLoop {
     return this.scheduler.isDrained(partition);
   }
 
+  /**
+   * What is left of the `--once` backlog now, by partition, from the database: in the partitions
+   * this replica holds too, which the loop's own checks do not count while it still has work there.
+   * Undefined before the backlog's bound is known, or when the database does not answer.
+   */
+  async onceRemaining(): Promise<RemainingPartition[] | undefined> {
+    if (this.onceHighest === undefined) return undefined;
+    try {
+      return await this.options.outbox.remaining(this.onceHighest);
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'could not count the events left');
+      return undefined;
+    }
+  }
+
   /** Stops fetching new work; outstanding publishes continue (see {@link drained}). */
   stop(): void {
     this.stopping = true;
@@ -167,6 +184,7 @@ export class PublishLoop {
     const { outbox, leases, logger } = this.options;
     this.drainingOnce = once !== undefined;
     const highest = once ? await this.withDatabaseRetry(() => outbox.maxPosition()) : MAX_POSITION;
+    if (once) this.onceHighest = highest;
     let lastRemainingCheck = -Infinity;
 
     while (!this.stopping) {

@@ -35,6 +35,8 @@ export interface RuntimeParts {
 
 /** How long past the shutdown deadline closing a connection may take before it is left to the exit. */
 const CLOSE_GRACE_MS = 1_000;
+/** How long a `--once` run that ran out of time waits for the count of what is left. */
+const REMAINING_COUNT_TIMEOUT_MS = 5_000;
 
 /**
  * A booted relay's parts in motion: the publish loop and the services beside it, and the one
@@ -74,11 +76,20 @@ export class Runtime {
         remaining = left;
       },
     });
-    // Stopped first (SIGTERM) or out of time: not complete either way.
-    const complete = (await within(run, timeoutMs)) && (await run);
-    if (complete) return { complete, remaining: [] };
+    // Stopped first (SIGTERM) or out of time: not complete, unless nothing is left at the count.
+    if ((await within(run, timeoutMs)) && (await run)) return { complete: true, remaining: [] };
+    // The loop reports what is left only once it has nothing of its own to do; count it all now,
+    // before the shutdown releases this replica's leases (bounded: the database may be the reason).
+    let counted: RemainingPartition[] | undefined;
+    await within(
+      this.parts.loop.onceRemaining().then((left) => {
+        counted = left;
+      }),
+      REMAINING_COUNT_TIMEOUT_MS,
+    );
     this.parts.loop.stop();
-    return { complete, remaining };
+    if (counted === undefined) return { complete: false, remaining };
+    return { complete: counted.length === 0, remaining: counted };
   }
 
   stop(timeoutMs: number): Promise<StopResult> {
