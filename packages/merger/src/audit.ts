@@ -229,10 +229,12 @@ export async function runAudit(warehouse: Warehouse, options: AuditOptions = {})
   const first = summary.behind_from;
   const last = summary.behind_to;
   if (behindLookbackCount > 0 && first instanceof Date && last instanceof Date) {
-    // Whole minutes, `to` past the last event: the window is exclusive at the end.
+    // Whole minutes, `to` past the last event: the window is exclusive at the end. But never later
+    // than now, which `run` refuses (a late event can be in the current minute with a short
+    // lookback); every event behind the lookback was published before now.
     const minute = 60_000;
     const repairFrom = new Date(Math.floor(first.getTime() / minute) * minute);
-    const repairTo = new Date((Math.floor(last.getTime() / minute) + 1) * minute);
+    const repairTo = new Date(Math.min((Math.floor(last.getTime() / minute) + 1) * minute, now.getTime()));
     repair = {
       from: repairFrom,
       to: repairTo,

@@ -142,3 +142,31 @@ describe('runAudit looking Core up by event time', () => {
     expect(report).toMatchObject({ clean: true, pending: [], pendingCount: 0, behindLookbackCount: 0 });
   });
 });
+
+describe('runAudit with an event behind a short lookback in the current minute', () => {
+  const local = useDuckDbWarehouse();
+
+  it('prints a repair that runs as printed: its --to is never later than now', async () => {
+    const { warehouse } = local;
+    const seconds = (at: Date, n: number) => new Date(at.getTime() + n * 1000);
+    const t0 = new Date('2026-11-01T00:00:30Z');
+    const lookbackMs = 1_000;
+    await runMerge(warehouse, { now: t0, lookbackMs });
+    // Published 10 s before the run's window began, landed after it: behind the lookback.
+    await landRaw(warehouse, [
+      { body: itemEvent('rims.item.committed.v1', 'late-now', 1), publishTime: seconds(t0, -11) },
+    ]);
+    const auditedAt = seconds(t0, 5);
+    const findings = await runAudit(warehouse, { now: auditedAt, lookbackMs });
+    expect(findings.behindLookback.map((event) => event.subject)).toEqual(['late-now']);
+    const repair = findings.repair ?? { from: t0, to: t0, command: '' };
+    expect(repair.to.getTime()).toBeLessThanOrEqual(auditedAt.getTime());
+    expect(repair.command).toBe(
+      `rims-merger run --from ${repair.from.toISOString()} --to ${repair.to.toISOString()}`,
+    );
+    // Run as printed, right after the audit.
+    await runMerge(warehouse, { now: seconds(auditedAt, 1), lookbackMs, from: repair.from, to: repair.to });
+    const after = await runAudit(warehouse, { now: seconds(auditedAt, 2), lookbackMs });
+    expect(after).toMatchObject({ clean: true, repair: undefined });
+  });
+});
