@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { PubSub } from '@google-cloud/pubsub';
 import { describe, expect, it } from 'vitest';
 import { toPubSubMessage } from '@rims/schemas';
@@ -145,8 +147,27 @@ describe('rims-merger (the binary)', () => {
     expect((await cli(['merge'])).code).toBe(2);
   });
 
+  it('refuses a warehouse that is not there or not provisioned, naming provision, creating nothing', async () => {
+    const missing = join(dir, 'no-such-dir', 'typo.duckdb');
+    for (const command of [['run'], ['audit'], ['check'], ['rebuild-history']]) {
+      const result = await cli(command, { WAREHOUSE_URL: `duckdb://${missing}` });
+      expect(result.code, `${command.join(' ')}: ${result.stderr}`).toBe(2);
+      expect(result.stderr).toContain(
+        `WAREHOUSE_URL: there is no DuckDB warehouse at ${missing}; run \`rims-merger provision\` to create it, or fix the path`,
+      );
+    }
+    expect(existsSync(join(dir, 'no-such-dir')), 'no directory created').toBe(false);
+    // A DuckDB file that holds no warehouse (or one of an older release).
+    const empty = join(dir, 'empty.duckdb');
+    (await DuckDBInstance.create(empty)).closeSync();
+    const result = await cli(['run'], { WAREHOUSE_URL: `duckdb://${empty}` });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/does not exist.*run `rims-merger provision`/);
+  });
+
   it('exits 2 for a window the run refuses, whether the configuration or the run finds it', async () => {
     const env = { WAREHOUSE_URL: `duckdb://${join(dir, 'windows.duckdb')}` };
+    expect((await cli(['provision', '--only', 'warehouse'], env)).code).toBe(0);
     const toAlone = await cli(['run', '--to', '2026-01-01T00:00:00Z'], env);
     expect(toAlone.code).toBe(2);
     expect(toAlone.stderr).toContain('--to: needs --from');

@@ -61,12 +61,16 @@ export function pubsubClient(config: MergerConfig): PubSub {
   });
 }
 
-/** Opens the configured warehouse for `work` and closes it afterwards, whatever happens. */
+/**
+ * Opens the configured warehouse for `work` and closes it afterwards, whatever happens. Only
+ * `provision` creates a DuckDB file (`create`); every other command needs one that is there.
+ */
 export async function withWarehouse<T>(
   config: MergerConfig,
   work: (warehouse: Warehouse) => Promise<T>,
+  { create = false }: { create?: boolean } = {},
 ): Promise<T> {
-  const warehouse = await openWarehouse(config.warehouseUrl);
+  const warehouse = await openWarehouse(config.warehouseUrl, { existing: !create });
   try {
     return await work(warehouse);
   } finally {

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   BIGINT,
@@ -17,7 +17,7 @@ import { quoteIdentifier } from '@rims/sql';
 import type { Datasets } from '../datasets.js';
 import { duckdbColumnType } from './duckdb-types.js';
 import type { ExistingColumn, MissingColumn } from '../raw-schema.js';
-import { WarehouseError, WarehouseLockedError } from '../errors.js';
+import { MergerConfigError, WarehouseError, WarehouseLockedError } from '../errors.js';
 import type {
   ParamType,
   QueryOptions,
@@ -96,8 +96,12 @@ function wrap(error: unknown, path: string, statement?: string): WarehouseError 
       { cause: error, statement },
     );
   }
+  // A table or schema missing: the file holds no warehouse, or one of an older release.
+  const fix = /Catalog Error: Table with name .* does not exist/.test(message)
+    ? '; is the warehouse provisioned? run `rims-merger provision` (a new release may add tables)'
+    : '';
   return new WarehouseError(
-    `DuckDB ${statement ? `statement ${statement}` : 'statement'} failed: ${message}`,
+    `DuckDB ${statement ? `statement ${statement}` : 'statement'} failed: ${message}${fix}`,
     {
       cause: error,
       statement,
@@ -106,13 +110,25 @@ function wrap(error: unknown, path: string, statement?: string): WarehouseError 
 }
 
 /**
- * Opens (creating it and its directory when missing) a DuckDB file as the local warehouse. Several
- * opens of one file in a process share one database (each gets its own connection).
+ * Opens (creating it and its directory when missing, unless `existing`) a DuckDB file as the local
+ * warehouse. Several opens of one file in a process share one database (each gets its own
+ * connection).
  *
+ * @param options.existing open only a file that is there: what `provision` has not created is not
+ *   created by a command that reads or merges into it
  * @throws {WarehouseLockedError} when another process has the file open
+ * @throws {MergerConfigError} with `existing`, when there is no file at `path`
  * @example const warehouse = await openDuckDbWarehouse('/tmp/rims/warehouse.duckdb');
  */
-export async function openDuckDbWarehouse(path: string): Promise<Warehouse> {
+export async function openDuckDbWarehouse(
+  path: string,
+  options: { existing?: boolean } = {},
+): Promise<Warehouse> {
+  if (options.existing === true && !existsSync(path)) {
+    throw new MergerConfigError(
+      `WAREHOUSE_URL: there is no DuckDB warehouse at ${path}; run \`rims-merger provision\` to create it, or fix the path`,
+    );
+  }
   mkdirSync(dirname(path), { recursive: true });
   let connection: DuckDBConnection;
   let instance: DuckDBInstance;

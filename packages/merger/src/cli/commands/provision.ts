@@ -12,8 +12,10 @@ export async function provisionCommand({ config, flags, out }: CommandContext): 
   // The BigQuery subscription needs its table first.
   if (config['--only'] !== 'pubsub') {
     steps.push(
-      ...(await withWarehouse(config, (warehouse) =>
-        provisionWarehouse(warehouse, { rawTable: rawTableOptions(config), dryRun }),
+      ...(await withWarehouse(
+        config,
+        (warehouse) => provisionWarehouse(warehouse, { rawTable: rawTableOptions(config), dryRun }),
+        { create: true },
       )),
     );
   }
