@@ -1,4 +1,5 @@
 import { EventValidationError, RimsError, type ValidationIssue } from '@rims/schemas';
+import { PG_ERROR, pgErrorCode } from './postgres-errors.js';
 
 /**
  * `enqueue` was given invalid events. Nothing was written; the caller's transaction is untouched
@@ -33,6 +34,20 @@ export class OutboxConfigError extends RimsError {
 /** The database schema is not at a version this package can use (missing, too old, or newer and breaking). */
 export class OutboxSchemaVersionError extends RimsError {
   readonly code = 'RIMS_OUTBOX_SCHEMA_VERSION';
+}
+
+/**
+ * What a failed outbox write throws: a missing outbox schema or function (a database never
+ * migrated, or migrated by an older release) becomes an {@link OutboxSchemaVersionError} that
+ * names `migrate`; any other error is returned as it is.
+ */
+export function explainMissingOutbox(error: unknown, schema: string): unknown {
+  const code = pgErrorCode(error);
+  if (code !== PG_ERROR.invalidSchemaName && code !== PG_ERROR.undefinedFunction) return error;
+  return new OutboxSchemaVersionError(
+    `the outbox is not in schema "${schema}" (${(error as Error).message}): run \`await migrate(db, { schema: '${schema}' })\` or \`rims-outbox migrate\` as the schema's owner, or pass the schema you migrated to createOutbox`,
+    { cause: error },
+  );
 }
 
 /** A migration already applied to the database differs from the file this package ships. */

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { hasNoNul, isWellFormedText, type EventInput } from '@rims/schemas';
-import { OutboxConfigError, OutboxUsageError } from './errors.js';
+import { OutboxConfigError, OutboxUsageError, explainMissingOutbox } from './errors.js';
 import { prepareEvents } from './prepare-events.js';
 import { enqueueStatements, runEnqueue, type OutboxTransaction } from './queries/enqueue.js';
 import { outboxSchemaName, outboxWakeChannel } from './schema-name.js';
@@ -129,7 +129,12 @@ export function createOutbox(options: OutboxOptions): Outbox {
       const traceparent = captureTrace ? ((await activeTraceparent()) ?? null) : null;
       for (const row of rows) row.traceparent = traceparent;
 
-      const sequences = await runEnqueue(trx, statements, rows, source, wakeChannel);
+      let sequences: Awaited<ReturnType<typeof runEnqueue>>;
+      try {
+        sequences = await runEnqueue(trx, statements, rows, source, wakeChannel);
+      } catch (error) {
+        throw explainMissingOutbox(error, schema);
+      }
       return rows.map((row) => {
         const sequence = sequences.get(row.id);
         if (sequence === undefined) throw new Error(`enqueue returned no sequence for event ${row.id}`);

@@ -13,6 +13,8 @@ export const PG_ERROR = {
   readOnlySqlTransaction: '25006',
   undefinedTable: '42P01',
   insufficientPrivilege: '42501',
+  invalidSchemaName: '3F000',
+  undefinedFunction: '42883',
 } as const;
 
 /** The SQLSTATE of an error thrown by `pg`, if it has one. */

@@ -22,7 +22,7 @@ import {
   type TransactionSettings,
 } from 'kysely';
 import type { EventInput } from '@rims/schemas';
-import { OutboxUsageError } from './errors.js';
+import { OutboxUsageError, explainMissingOutbox } from './errors.js';
 import { prepareEvents } from './prepare-events.js';
 import { enqueueAndCommitQuery, enqueueAndCommitStatements } from './queries/enqueue-and-commit.js';
 import type { EnqueueRow } from './queries/enqueue.js';
@@ -109,7 +109,7 @@ export function createTransactionRunner(config: TransactionRunnerConfig): Transa
       },
     };
 
-    const driver = commitDriver(() => {
+    const driver = commitDriver(config.schema, () => {
       open = false;
       return pending.length === 0
         ? COMMIT
@@ -140,7 +140,7 @@ export function createTransactionRunner(config: TransactionRunnerConfig): Transa
  * kysely's TransactionBuilder gives it: connections themselves come from the caller's executor.
  * BEGIN and ROLLBACK are those of kysely's PostgresDriver.
  */
-function commitDriver(commitQuery: () => CompiledQuery): Driver {
+function commitDriver(schema: string, commitQuery: () => CompiledQuery): Driver {
   const notHere = (what: string) => () =>
     Promise.reject(new OutboxUsageError(`${what} is not available on the trx of outbox.transaction`));
   return {
@@ -158,7 +158,11 @@ function commitDriver(commitQuery: () => CompiledQuery): Driver {
       await connection.executeQuery(CompiledQuery.raw(begin));
     },
     async commitTransaction(connection: DatabaseConnection) {
-      await connection.executeQuery(commitQuery());
+      try {
+        await connection.executeQuery(commitQuery());
+      } catch (error) {
+        throw explainMissingOutbox(error, schema);
+      }
     },
     async rollbackTransaction(connection: DatabaseConnection) {
       await connection.executeQuery(ROLLBACK);

@@ -223,6 +223,33 @@ describe('enqueue', () => {
     );
   });
 
+  it('names migrate when the outbox schema is missing, with enqueue and with outbox.transaction', async () => {
+    const elsewhere = createOutbox({ source: '//rims/test', schema: 'never_migrated' });
+    const db = database.kysely<AppDb>();
+    const expected = {
+      code: 'RIMS_OUTBOX_SCHEMA_VERSION',
+      message: expect.stringContaining("migrate(db, { schema: 'never_migrated' })") as unknown,
+    };
+    await expect(
+      db.transaction().execute((trx) => elsewhere.enqueue(trx, committed('item-unmigrated'))),
+    ).rejects.toMatchObject(expected);
+    await expect(
+      elsewhere.transaction(db, (_trx, events) => {
+        events.add(committed('item-unmigrated'));
+        return Promise.resolve();
+      }),
+    ).rejects.toMatchObject(expected);
+    // A schema of that name without the outbox in it: the same answer.
+    await sql`CREATE SCHEMA IF NOT EXISTS never_migrated`.execute(db);
+    try {
+      await expect(
+        db.transaction().execute((trx) => elsewhere.enqueue(trx, committed('item-unmigrated'))),
+      ).rejects.toMatchObject(expected);
+    } finally {
+      await sql`DROP SCHEMA never_migrated`.execute(db);
+    }
+  });
+
   it('returns nothing for an empty batch', async () => {
     expect(
       await database
