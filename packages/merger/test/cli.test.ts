@@ -157,6 +157,13 @@ describe('rims-merger (the binary)', () => {
       );
     }
     expect(existsSync(join(dir, 'no-such-dir')), 'no directory created').toBe(false);
+    // A dry run of provision plans every step and creates nothing either.
+    const dryRun = await cli(['provision', '--dry-run', '--only', 'warehouse'], {
+      WAREHOUSE_URL: `duckdb://${missing}`,
+    });
+    expect(dryRun.code, dryRun.stderr).toBe(0);
+    expect(dryRun.stdout).toContain('item_commitment_state');
+    expect(existsSync(join(dir, 'no-such-dir')), 'no directory created by a dry run').toBe(false);
     // A DuckDB file that holds no warehouse (or one of an older release).
     const empty = join(dir, 'empty.duckdb');
     (await DuckDBInstance.create(empty)).closeSync();

@@ -184,7 +184,7 @@ async function serve(config: ReturnType<typeof loadRelayConfig>, once: boolean, 
   let stopping: Promise<unknown> | undefined;
   const signalled = new Promise<void>((resolve) => {
     io.onStopSignal((signal) => {
-      logger.info({ signal }, 'stop signal received; draining');
+      logger.child({ replica: relay.replicaId }).info({ signal }, 'stop signal received; draining');
       stopping = relay.stop({ timeout: config.RELAY_SHUTDOWN_TIMEOUT });
       resolve();
     });

@@ -209,6 +209,14 @@ describe('rims-relay', () => {
     relay.child.kill('SIGTERM');
     expect(await relay.exited).toEqual({ code: 0, signal: null });
     expect(relay.output()).toContain('relay stopped');
+    // Every line names the replica, the binary's own lines (the stop signal's) too.
+    const all = relay
+      .output()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { msg: string; replica?: string });
+    expect(all.find((line) => line.msg === 'stop signal received; draining')).toBeDefined();
+    expect(all.filter((line) => typeof line.replica !== 'string').map((line) => line.msg)).toEqual([]);
   });
 
   it('on SIGTERM mid-stream drains, releases its leases and exits 0 within the shutdown timeout', async () => {

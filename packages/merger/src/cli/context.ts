@@ -4,6 +4,7 @@ import type { MergerConfig } from '../config.js';
 import type { MergerLogger } from '../logger.js';
 import type { RawTableOptions } from '../statements.js';
 import type { GaugeMeterLike } from '../telemetry.js';
+import { openDuckDbWarehouse } from '../warehouse/duckdb.js';
 import { openWarehouse } from '../warehouse/open.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 
@@ -64,13 +65,16 @@ export function pubsubClient(config: MergerConfig): PubSub {
 /**
  * Opens the configured warehouse for `work` and closes it afterwards, whatever happens. Only
  * `provision` creates a DuckDB file (`create`); every other command needs one that is there.
+ * `inMemory` opens an empty in-memory DuckDB database instead (a dry run of `provision`).
  */
 export async function withWarehouse<T>(
   config: MergerConfig,
   work: (warehouse: Warehouse) => Promise<T>,
-  { create = false }: { create?: boolean } = {},
+  { create = false, inMemory = false }: { create?: boolean; inMemory?: boolean } = {},
 ): Promise<T> {
-  const warehouse = await openWarehouse(config.warehouseUrl, { existing: !create });
+  const warehouse = inMemory
+    ? await openDuckDbWarehouse(':memory:')
+    : await openWarehouse(config.warehouseUrl, { existing: !create });
   try {
     return await work(warehouse);
   } finally {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { DEFAULT_DATASETS } from '../../datasets.js';
 import { provisionPubSub, provisionWarehouse, type ProvisionStep } from '../../provision.js';
 import { parseWarehouseUrl } from '../../warehouse/url.js';
@@ -15,7 +16,8 @@ export async function provisionCommand({ config, flags, out }: CommandContext): 
       ...(await withWarehouse(
         config,
         (warehouse) => provisionWarehouse(warehouse, { rawTable: rawTableOptions(config), dryRun }),
-        { create: true },
+        // A dry run creates nothing: without a file it plans against an empty in-memory database.
+        { create: true, inMemory: dryRun && location.kind === 'duckdb' && !existsSync(location.path) },
       )),
     );
   }
