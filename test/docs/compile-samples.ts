@@ -12,8 +12,9 @@ export interface PackageSample extends CodeSample {
   readonly module?: string;
 }
 
-// The workspace's strictness; no emit. verbatimModuleSyntax is off so that the implicit import of a
-// package's exports may name types and values alike.
+// The workspace's strictness, and exactOptionalPropertyTypes as the strictest consumers (and the
+// consumer test's app) compile; no emit. verbatimModuleSyntax is off so that the implicit import of
+// a package's exports may name types and values alike.
 const OPTIONS: ts.CompilerOptions = {
   target: ts.ScriptTarget.ES2023,
   lib: ['lib.es2023.d.ts'],
@@ -22,6 +23,7 @@ const OPTIONS: ts.CompilerOptions = {
   types: ['node'],
   strict: true,
   noUncheckedIndexedAccess: true,
+  exactOptionalPropertyTypes: true,
   skipLibCheck: true,
   noEmit: true,
 };

@@ -21,7 +21,7 @@ export interface AuditOptions {
   /** ... to (exclusive; default now). */
   readonly to?: Date;
   /** The lookback the scheduled runs use; decides which missing events the next run still picks up. */
-  readonly lookbackMs?: number;
+  readonly lookbackMs?: number | undefined;
   /**
    * Most rows listed per finding; default 100. Counts and the repair window cover every event,
    * listed or not.

@@ -20,7 +20,7 @@ export const DEFAULT_CHUNK_MS = 86_400_000;
 export interface MergeOptions {
   readonly datasets?: Partial<Datasets>;
   /** Incremental window = last successful watermark minus this, to now; default 2 days. */
-  readonly lookbackMs?: number;
+  readonly lookbackMs?: number | undefined;
   /** Repair: merge raw rows published from this time (inclusive) ... */
   readonly from?: Date;
   /** ... to this time (exclusive; default now). */
