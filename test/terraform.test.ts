@@ -714,6 +714,13 @@ describe('Terraform module deploy/terraform/modules/rims', () => {
     ]);
   });
 
+  it('lets the check job pull the dead-letter subscription it counts (a read error is a breach)', () => {
+    const jobs = mod.locals.merger_jobs as Record<string, { args?: unknown }>;
+    const checks = Object.values(jobs).filter((job) => Array.isArray(job.args) && job.args[0] === 'check');
+    expect(checks).toHaveLength(1);
+    expect(moduleGrants(mod)).toContain('merger roles/pubsub.subscriber rims-item-events-dead-letter');
+  });
+
   it("configures the relay and the jobs with settings the binaries read and DESIGN.md's check flags", () => {
     expect(checkRuntimeConfig(mod)).toEqual([]);
     const wrongEnv = mutate(mod, {

@@ -2,8 +2,9 @@
 # (the test checks it), and each names only metrics the code emits (the test checks that too):
 # - rims_relay_*: the relay's Prometheus metrics (packages/relay/src/metrics.ts), scraped by the
 #   Managed Service for Prometheus sidecar (relay.tf) and queried with PromQL;
-# - rims_merger_*: MERGER_METRIC_NAMES (packages/merger/src/metric-names.ts), which the merger does
-#   not export yet: until it does those two policies see no data and stay silent, and the
+# - rims_merger_*: MERGER_METRIC_NAMES (packages/merger/src/metric-names.ts), which `run` and
+#   `check` export over OTLP only when OTEL_EXPORTER_OTLP_ENDPOINT is set; this module sets none
+#   (its jobs have no collector), so those two policies see no data and stay silent, and the
 #   "RIMS check breaches" policy (the check job's exit status) raises the same conditions;
 # - run.googleapis.com/ and pubsub.googleapis.com/: metrics Google records for the jobs and
 #   subscriptions this module creates.

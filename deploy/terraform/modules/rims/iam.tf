@@ -107,6 +107,15 @@ resource "google_bigquery_dataset_iam_member" "merger_raw_viewer" {
   member     = "serviceAccount:${google_service_account.merger.email}"
 }
 
+# `rims-merger check` counts the dead letters by pulling their keeping subscription (and handing
+# them back at once); without this every check run reads nothing and reports a breach.
+resource "google_pubsub_subscription_iam_member" "merger_dead_letter_subscriber" {
+  project      = var.project_id
+  subscription = google_pubsub_subscription.dead_letter.name
+  role         = "roles/pubsub.subscriber"
+  member       = "serviceAccount:${google_service_account.merger.email}"
+}
+
 # --- Cloud Scheduler ---------------------------------------------------------------------------
 
 resource "google_cloud_run_v2_job_iam_member" "scheduler_invoker" {
