@@ -53,9 +53,16 @@ export class LeaseKeeper {
     this.now = options.now ?? (() => performance.now());
   }
 
-  /** Partitions held (including those being released). */
+  /**
+   * Partitions held and still valid on this process's clock (including those being released): a
+   * lease whose renewal could not reach the database lapses here, and is not counted, before the
+   * database lets another replica take it.
+   */
   get heldCount(): number {
-    return this.held.size;
+    const now = this.now();
+    let count = 0;
+    for (const validUntil of this.held.values()) if (validUntil > now) count += 1;
+    return count;
   }
 
   /** Monotonic time of the last successful tick, if any. */

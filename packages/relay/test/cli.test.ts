@@ -313,6 +313,13 @@ describe('rims-relay', () => {
     const unknownFlag = run(['--bogus'], {});
     expect(unknownFlag.status).toBe(2);
     expect(unknownFlag.stderr).toContain('--bogus');
+    // Nothing listens there: the relay cannot start, and says which setting points where.
+    const unreachable = run(['--once'], { DATABASE_URL: 'postgres://postgres:secret@127.0.0.1:1/none' });
+    expect(unreachable.status).toBe(1);
+    expect(unreachable.stderr).toContain(
+      'rims-relay: cannot reach PostgreSQL at DATABASE_URL (127.0.0.1:1, database none)',
+    );
+    expect(unreachable.stderr).not.toContain('secret');
     for (const limit of ['abc', '0', '1.5']) {
       const badLimit = run(['dead', 'list', '--limit', limit], { DATABASE_URL: database.url });
       expect(badLimit.status, limit).toBe(2);

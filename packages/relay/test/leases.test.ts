@@ -147,4 +147,18 @@ describe('leases', () => {
     expect(once.heldCount).toBe(64);
     await once.releaseAll(always);
   });
+
+  it('count as held only leases still valid on this process, so an outage longer than the TTL shows none', async () => {
+    const clock = { now: 0 };
+    const alone = keeper('replica-lapsing', clock, 'all');
+    await alone.tick(always);
+    expect(alone.heldCount).toBe(64);
+    // No renewal (the database unreachable) for longer than the TTL: the leases lapsed here.
+    clock.now += TTL + 1;
+    expect(alone.publishable(0)).toEqual([]);
+    expect(alone.heldCount).toBe(0);
+    await alone.tick(always);
+    expect(alone.heldCount).toBe(64);
+    await alone.releaseAll(always);
+  });
 });

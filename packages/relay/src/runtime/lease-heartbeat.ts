@@ -73,6 +73,8 @@ export class LeaseHeartbeat implements Service {
     } catch (error) {
       this.failures += 1;
       this.error = describeFailure(error);
+      // Leases lapse here while renewals fail: the gauge follows.
+      metrics.leasesHeld.set(leases.heldCount);
       next = Math.min(next, backoffDelay(this.failures, this.options.backoff));
       const level =
         error instanceof ReplicaIdInUseError || leases.lapsing(publishTimeoutMs) ? 'error' : 'warn';
