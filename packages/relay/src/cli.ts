@@ -6,6 +6,7 @@ import { ConfigError, RimsError } from '@rims/schemas';
 import { PG_ERROR, migrate, pgErrorCode } from '@rims/outbox';
 import { RELAY_SETTINGS, flagOf, loadRelayConfig, relayOptionsFrom, relayConfigSchema } from './config.js';
 import { listDeadEvents, retryDeadEvents } from './dead-events.js';
+import { unreachableDatabase } from './database-unreachable.js';
 import { replayEvents, type ReplayResult } from './replay.js';
 import type { RunOnceResult } from './relay.js';
 
@@ -144,33 +145,6 @@ export async function runCli(
   }
   io.stderr(`rims-relay: unknown command '${parsed.positionals.join(' ')}'\n\n${USAGE}`);
   return EXIT.usage;
-}
-
-/** Socket errors of a connection that never reached PostgreSQL. */
-const UNREACHABLE = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ECONNRESET',
-]);
-
-/**
- * The line for an error that means PostgreSQL could not be reached at all, naming DATABASE_URL's
- * host and database (never its password); undefined for any other error.
- */
-function unreachableDatabase(error: unknown, databaseUrl: string): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string' || !UNREACHABLE.has(code)) return undefined;
-  let where = 'the address it names';
-  try {
-    const url = new URL(databaseUrl);
-    where = `${url.host || 'the local socket'}, database ${decodeURIComponent(url.pathname.slice(1)) || 'postgres'}`;
-  } catch {
-    // Not a URL (a libpq key=value string): name the setting alone.
-  }
-  return `rims-relay: cannot reach PostgreSQL at DATABASE_URL (${where}): ${(error as Error).message}; is it running and reachable from here?\n`;
 }
 
 function parseCommandLine(argv: readonly string[]) {
