@@ -1,5 +1,6 @@
 // The binary's line for a start that never reached PostgreSQL: which setting points where, without
 // its password, instead of a bare `connect ECONNREFUSED`.
+import { pgErrorCode } from '@rims/outbox';
 
 /** Socket errors of a connection that never reached PostgreSQL. */
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH']);
@@ -11,8 +12,8 @@ const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOU
  * @example unreachableDatabase(error, 'postgres://app:secret@db:5432/rims') // 'rims-relay: cannot reach PostgreSQL at DATABASE_URL (db:5432, database rims): ...'
  */
 export function unreachableDatabase(error: unknown, databaseUrl: string): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string' || !UNREACHABLE.has(code)) return undefined;
+  const code = pgErrorCode(error);
+  if (code === undefined || !UNREACHABLE.has(code)) return undefined;
   let where = 'the address it names';
   try {
     const url = new URL(databaseUrl);

@@ -94,9 +94,10 @@ export class PublishLoop {
   private nextFetchAt = 0;
   /** The loop waits for publishes to settle before it fetches again (see {@link afterBatch}). */
   private waitingForRoom = false;
-  /** Running `--once`: every settled publish may be the last one the drain waits for. */
-  private drainingOnce = false;
-  /** Running `--once`: the newest position of the backlog it drains. */
+  /**
+   * Running `--once`: the newest position of the backlog it drains (set before its first fetch), and
+   * every settled publish may be the last one the drain waits for.
+   */
   private onceHighest: string | undefined;
 
   constructor(private readonly options: PublishLoopOptions) {
@@ -182,7 +183,6 @@ export class PublishLoop {
    */
   async run(once?: { onRemaining?: (left: readonly RemainingPartition[]) => void }): Promise<boolean> {
     const { outbox, leases, logger } = this.options;
-    this.drainingOnce = once !== undefined;
     const highest = once ? await this.withDatabaseRetry(() => outbox.maxPosition()) : MAX_POSITION;
     if (once) this.onceHighest = highest;
     let lastRemainingCheck = -Infinity;
@@ -394,7 +394,7 @@ export class PublishLoop {
     // often it fetches (waking it here fetched once per publish, whatever the linger: 217 fetches
     // for 265 commits in 3 s with a 100 ms linger). A `--once` drain still looks at once, since
     // this may be the publish it waits for.
-    if (!this.heldBackByWindow() && (this.waitingForRoom || this.drainingOnce)) {
+    if (!this.heldBackByWindow() && (this.waitingForRoom || this.onceHighest !== undefined)) {
       this.waitingForRoom = false;
       this.wake.notify();
     }
